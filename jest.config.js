@@ -1,0 +1,31 @@
+// Three tiers: pure unit tests, integration on real PostgreSQL/NATS, e2e over HTTP and raw NATS.
+const moduleNameMapper = {
+  '^@app/protocol$': '<rootDir>/libs/protocol/src',
+  '^@app/decision$': '<rootDir>/libs/decision/src',
+  '^@app/ride-code$': '<rootDir>/libs/ride-code/src',
+  '^@app/persistence$': '<rootDir>/libs/persistence/src',
+};
+const base = {
+  rootDir: __dirname,
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  moduleNameMapper,
+};
+module.exports = {
+  projects: [
+    { ...base, displayName: 'unit', testMatch: ['<rootDir>/{libs,apps,gate-sim}/**/*.spec.ts'] },
+    {
+      ...base,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/integration/**/*.int-spec.ts'],
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+    },
+    {
+      ...base,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'],
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+    },
+  ],
+};

@@ -1,0 +1,114 @@
+import type { DenyReason, Reason, StaffReason } from '@app/protocol';
+import type { Colour, RuleVersion } from './rules';
+
+const HOUR_MS = 3_600_000;
+
+export interface HealthFacts {
+  colour: Colour;
+  /** Sampling instant (epoch ms) of the latest negative nucleic-acid result, or null. */
+  latestNegativeSampledAt: number | null;
+}
+
+export type HealthLookup =
+  | { kind: 'fresh'; facts: HealthFacts }
+  /** Served from the in-memory cache because the authority did not answer in time. */
+  | { kind: 'cached'; facts: HealthFacts; fetchedAt: number }
+  | { kind: 'unavailable' };
+
+/** What the gateway established about the credential before deciding. */
+export type CredentialFacts =
+  /** The credential itself is bad. */
+  | { kind: 'rejected'; reason: Extract<DenyReason, 'CODE_INVALID' | 'CODE_EXPIRED' | 'CODE_REPLAYED' | 'CARD_BLOCKED'> }
+  /** A ride code or a real-name-linked card. `health` is null when it was not looked up. */
+  | { kind: 'rider'; authorized: boolean; health: HealthLookup | null }
+  /** 保通卡: no health lookup, temperature still applies. */
+  | { kind: 'guarantee-pass' }
+  /** Cleared by staff or by a checkpoint scan within its window. */
+  | { kind: 'cleared' }
+  /** Plain card, single-journey, companion, or a day ticket without a clearance. */
+  | { kind: 'venue-check' }
+  | { kind: 'offline-code' };
+
+export interface DecisionInput {
+  mode: 'entry' | 'exit';
+  temperatureC: number | null;
+  credential: CredentialFacts;
+  rules: RuleVersion;
+  now: number;
+}
+
+export type Decision =
+  | { outcome: 'open'; reasons: [] }
+  | { outcome: 'see-staff'; reasons: StaffReason[] }
+  | { outcome: 'deny'; reasons: DenyReason[] };
+
+const OPEN: Decision = { outcome: 'open', reasons: [] };
+
+/** A negative result sampled at `sampledAt` counts while now < sampledAt + window. */
+export function testWindowEndsAt(sampledAt: number, windowHours: number): number {
+  return sampledAt + windowHours * HOUR_MS;
+}
+
+export function healthReasons(facts: HealthFacts, rules: RuleVersion, now: number): StaffReason[] {
+  const reasons: StaffReason[] = [];
+  if (!rules.allowedColours.includes(facts.colour)) reasons.push('HEALTH_CODE_NOT_GREEN');
+  if (facts.latestNegativeSampledAt === null) reasons.push('TEST_MISSING');
+  else if (now >= testWindowEndsAt(facts.latestNegativeSampledAt, rules.testWindowHours)) reasons.push('TEST_EXPIRED');
+  return reasons;
+}
+
+export function temperatureReasons(temperatureC: number | null, rules: RuleVersion): StaffReason[] {
+  if (temperatureC === null) return rules.temperatureRequired ? ['TEMPERATURE_MISSING'] : [];
+  return temperatureC >= rules.temperatureThresholdC ? ['TEMPERATURE_HIGH'] : [];
+}
+
+function lookupReasons(health: HealthLookup | null, rules: RuleVersion, now: number): StaffReason[] {
+  if (health === null) return ['HEALTH_SERVICE_UNAVAILABLE'];
+  switch (health.kind) {
+    case 'fresh':
+      return healthReasons(health.facts, rules, now);
+    case 'cached': {
+      const fb = rules.healthServiceFallback;
+      const fresh = fb.mode === 'cached' && now - health.fetchedAt <= fb.maxAgeMinutes * 60_000;
+      return fresh ? healthReasons(health.facts, rules, now) : ['HEALTH_SERVICE_UNAVAILABLE'];
+    }
+    case 'unavailable':
+      return ['HEALTH_SERVICE_UNAVAILABLE'];
+  }
+}
+
+function staffOrOpen(reasons: StaffReason[]): Decision {
+  return reasons.length === 0 ? OPEN : { outcome: 'see-staff', reasons };
+}
+
+/** Pure: the gate's answer for these facts under these rules at `now`. */
+export function decide(input: DecisionInput): Decision {
+  const { credential, rules, now } = input;
+  if (credential.kind === 'rejected') return { outcome: 'deny', reasons: [credential.reason] };
+  if (input.mode === 'exit') {
+    // Exits never check health or temperature; a genuine credential lets the rider out.
+    return credential.kind === 'offline-code' ? { outcome: 'see-staff', reasons: ['OFFLINE_CODE_NEEDS_STAFF'] } : OPEN;
+  }
+  const temperature = temperatureReasons(input.temperatureC, rules);
+  switch (credential.kind) {
+    case 'offline-code':
+      return { outcome: 'see-staff', reasons: ['OFFLINE_CODE_NEEDS_STAFF'] };
+    case 'venue-check':
+      return { outcome: 'see-staff', reasons: ['VENUE_CHECK_REQUIRED', ...temperature] };
+    case 'guarantee-pass':
+    case 'cleared':
+      return staffOrOpen(temperature);
+    case 'rider': {
+      if (!rules.oneCodeEnabled) return { outcome: 'see-staff', reasons: ['ONE_CODE_NOT_ENABLED', ...temperature] };
+      if (!credential.authorized) return { outcome: 'see-staff', reasons: ['NOT_AUTHORIZED', ...temperature] };
+      return staffOrOpen([...temperature, ...lookupReasons(credential.health, rules, now)]);
+    }
+  }
+}
+
+/** Whether the gateway needs the rider's health facts for this tap (privacy: fetch only then). */
+export function needsHealthLookup(mode: 'entry' | 'exit', rules: RuleVersion, authorized: boolean): boolean {
+  return mode === 'entry' && rules.oneCodeEnabled && authorized;
+}
+
+export type { Reason };

@@ -1,0 +1,5 @@
+export * from './subjects';
+export * from './reasons';
+export * from './types';
+export * from './time';
+export * from './validate';

@@ -1,0 +1,36 @@
+/** Gate protocol v1 subjects. Station and gate tokens in a subject are authoritative. */
+export const QUEUE_GROUP = 'fare-gateway';
+export const TAP_SUBJECTS = 'metro.gate.*.*.tap';
+export const SCAN_SUBJECTS = 'metro.checkpoint.*.*.scan';
+
+export const tapSubject = (stationId: string, gateId: string): string =>
+  `metro.gate.${stationId}.${gateId}.tap`;
+export const scanSubject = (stationId: string, deviceId: string): string =>
+  `metro.checkpoint.${stationId}.${deviceId}.scan`;
+export const gateCommandSubject = (stationId: string, gateId: string): string =>
+  `metro.gate.${stationId}.${gateId}.cmd`;
+
+/** Internal broadcast subjects: every gateway instance listens, no queue group. */
+export const EVENTS = {
+  riderRevoked: 'gateway.events.rider-revoked',
+  rulesChanged: 'gateway.events.rules-changed',
+  /** Published by the health authority. Carries a consent id, never a health value. */
+  authorityStatusChanged: 'authority.status-changed',
+} as const;
+
+export type SubjectAddress =
+  | { kind: 'tap'; stationId: string; gateId: string }
+  | { kind: 'scan'; stationId: string; deviceId: string };
+
+/** Parses a gate or checkpoint subject; null when it is not one. */
+export function parseSubject(subject: string): SubjectAddress | null {
+  const t = subject.split('.');
+  if (t.length !== 5) return null;
+  if (t[0] === 'metro' && t[1] === 'gate' && t[4] === 'tap') {
+    return { kind: 'tap', stationId: t[2], gateId: t[3] };
+  }
+  if (t[0] === 'metro' && t[1] === 'checkpoint' && t[4] === 'scan') {
+    return { kind: 'scan', stationId: t[2], deviceId: t[3] };
+  }
+  return null;
+}

@@ -1,0 +1,153 @@
+import type { SubjectAddress } from './subjects';
+import type { CheckpointCredential, GateCredential, ScanRequest, TapRequest } from './types';
+
+export const ID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
+export const TAP_ID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
+export const MEDIUM_NO_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+export const ID_NUMBER_PATTERN = /^[0-9]{17}[0-9Xx]$/;
+/** Codes are compact JWS or short vendor strings; anything longer is not a code. */
+export const MAX_CODE_LENGTH = 2048;
+/** Readings outside this range are sensor faults, not body temperatures. */
+export const TEMPERATURE_RANGE = { min: 30, max: 45 } as const;
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; tapId?: string; error: string };
+
+type Json = Record<string, unknown>;
+
+const isObject = (x: unknown): x is Json => typeof x === 'object' && x !== null && !Array.isArray(x);
+const str = (o: Json, k: string): string | undefined => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
+
+function fail<T>(error: string, tapId?: string): Parsed<T> {
+  return { ok: false, error, tapId };
+}
+
+function decodeJson(bytes: Uint8Array | string): Json | string {
+  let text: string;
+  try {
+    text = typeof bytes === 'string' ? bytes : new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return 'body is not valid UTF-8';
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return 'body is not JSON';
+  }
+  return isObject(body) ? body : 'body is not a JSON object';
+}
+
+function readTemperature(o: Json): number | null | string {
+  const t = o.temperatureC;
+  if (t === null) return null;
+  if (typeof t !== 'number' || !Number.isFinite(t)) return 'temperatureC must be a number or null';
+  if (t < TEMPERATURE_RANGE.min || t > TEMPERATURE_RANGE.max) {
+    return `temperatureC must be within ${TEMPERATURE_RANGE.min}..${TEMPERATURE_RANGE.max}`;
+  }
+  return t;
+}
+
+function codeField(c: Json, field: string): string | null {
+  const v = str(c, field);
+  return v !== undefined && v.length > 0 && v.length <= MAX_CODE_LENGTH ? v : null;
+}
+
+function readGateCredential(c: Json): GateCredential | string {
+  const kind = c.kind;
+  switch (kind) {
+    case 'ride-code':
+    case 'offline-code': {
+      const code = codeField(c, 'code');
+      return code === null ? `credential.code is required for ${kind}` : { kind, code };
+    }
+    case 'card': {
+      const cardNo = str(c, 'cardNo');
+      return cardNo !== undefined && MEDIUM_NO_PATTERN.test(cardNo)
+        ? { kind, cardNo }
+        : 'credential.cardNo must match ^[A-Za-z0-9_-]{1,64}$';
+    }
+    case 'day-ticket':
+    case 'companion-ticket':
+    case 'single-journey': {
+      const ticketNo = str(c, 'ticketNo');
+      return ticketNo !== undefined && MEDIUM_NO_PATTERN.test(ticketNo)
+        ? { kind, ticketNo }
+        : 'credential.ticketNo must match ^[A-Za-z0-9_-]{1,64}$';
+    }
+    default:
+      return 'credential.kind is not a gate credential';
+  }
+}
+
+function readCheckpointCredential(c: Json): CheckpointCredential | string {
+  const kind = c.kind;
+  switch (kind) {
+    case 'ride-code':
+    case 'offline-code':
+    case 'relative-code': {
+      const code = codeField(c, 'code');
+      return code === null ? `credential.code is required for ${kind}` : { kind, code };
+    }
+    case 'id-card': {
+      const idNumber = str(c, 'idNumber');
+      return idNumber !== undefined && ID_NUMBER_PATTERN.test(idNumber)
+        ? { kind, idNumber }
+        : 'credential.idNumber must be an 18-character ID number';
+    }
+    default:
+      return 'credential.kind is not a checkpoint credential';
+  }
+}
+
+/** Common header: v, tapId, stationId and the subject check. */
+function readHeader(o: Json, addr: SubjectAddress): { tapId: string } | { error: string; tapId?: string } {
+  const rawTapId = str(o, 'tapId');
+  const tapId = rawTapId !== undefined && TAP_ID_PATTERN.test(rawTapId) ? rawTapId : undefined;
+  if (o.v !== 1) return { error: 'v must be 1', tapId };
+  if (tapId === undefined) return { error: 'tapId must match ^[A-Za-z0-9_-]{8,64}$' };
+  if (!ID_PATTERN.test(addr.stationId)) return { error: 'subject stationId is not a valid id', tapId };
+  if (o.stationId !== addr.stationId) return { error: 'stationId disagrees with the subject', tapId };
+  return { tapId };
+}
+
+export function parseTapRequest(addr: SubjectAddress & { kind: 'tap' }, bytes: Uint8Array | string): Parsed<TapRequest> {
+  const o = decodeJson(bytes);
+  if (typeof o === 'string') return fail(o);
+  const h = readHeader(o, addr);
+  if ('error' in h) return fail(h.error, h.tapId);
+  const { tapId } = h;
+  if (!ID_PATTERN.test(addr.gateId)) return fail('subject gateId is not a valid id', tapId);
+  if (o.gateId !== addr.gateId) return fail('gateId disagrees with the subject', tapId);
+  if (o.mode !== 'entry' && o.mode !== 'exit') return fail('mode must be entry or exit', tapId);
+  const temperatureC = readTemperature(o);
+  if (typeof temperatureC === 'string') return fail(temperatureC, tapId);
+  if (!isObject(o.credential)) return fail('credential must be an object', tapId);
+  const credential = readGateCredential(o.credential);
+  if (typeof credential === 'string') return fail(credential, tapId);
+  return {
+    ok: true,
+    value: { v: 1, tapId, stationId: addr.stationId, gateId: addr.gateId, mode: o.mode, temperatureC, credential },
+  };
+}
+
+export function parseScanRequest(
+  addr: SubjectAddress & { kind: 'scan' },
+  bytes: Uint8Array | string,
+): Parsed<ScanRequest> {
+  const o = decodeJson(bytes);
+  if (typeof o === 'string') return fail(o);
+  const h = readHeader(o, addr);
+  if ('error' in h) return fail(h.error, h.tapId);
+  const { tapId } = h;
+  if (!ID_PATTERN.test(addr.deviceId)) return fail('subject deviceId is not a valid id', tapId);
+  if (o.deviceId !== addr.deviceId) return fail('deviceId disagrees with the subject', tapId);
+  const temperatureC = readTemperature(o);
+  if (typeof temperatureC === 'string') return fail(temperatureC, tapId);
+  if (!isObject(o.credential)) return fail('credential must be an object', tapId);
+  const credential = readCheckpointCredential(o.credential);
+  if (typeof credential === 'string') return fail(credential, tapId);
+  return {
+    ok: true,
+    value: { v: 1, tapId, stationId: addr.stationId, deviceId: addr.deviceId, temperatureC, credential },
+  };
+}
