@@ -1,0 +1,100 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from '../common/logger';
+import type { GatewayConfig } from '../config';
+import { CONFIG, LOGGER } from '../common/tokens';
+import { admissionReply } from '../gate/replies';
+import { AdmissionsRepository, type Admission, type AdmissionResult } from './admissions.repository';
+
+export type CommitOutcome = AdmissionResult | { kind: 'unavailable' };
+
+interface Queued {
+  item: Admission;
+  resolve(outcome: CommitOutcome): void;
+}
+
+const MAX_CONCURRENT_COMMITS = 3;
+
+/**
+ * Group commit: taps arriving within a couple of milliseconds share one transaction, and
+ * each tap's reply waits for its batch's COMMIT. Items that would collide inside one batch
+ * (same tap, ride code or traveller) wait for the next batch, where the database decides.
+ */
+@Injectable()
+export class AdmissionBatcher {
+  private queue: Queued[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private inFlight = 0;
+
+  constructor(
+    private readonly repo: AdmissionsRepository,
+    @Inject(CONFIG) private readonly config: GatewayConfig,
+    @Inject(LOGGER) private readonly log: Logger,
+  ) {}
+
+  submit(item: Admission): Promise<CommitOutcome> {
+    return new Promise((resolve) => {
+      this.queue.push({ item, resolve });
+      if (this.queue.length >= this.config.checkInBatchMax) this.kick();
+      else if (this.timer === null) this.timer = setTimeout(this.kick, this.config.checkInBatchWindowMs);
+    });
+  }
+
+  get pending(): number {
+    return this.queue.length + this.inFlight;
+  }
+
+  private readonly kick = (): void => {
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    while (this.queue.length > 0 && this.inFlight < MAX_CONCURRENT_COMMITS) {
+      void this.commitBatch(this.takeBatch());
+    }
+    if (this.queue.length > 0 && this.timer === null) this.timer = setTimeout(this.kick, this.config.checkInBatchWindowMs);
+  };
+
+  private takeBatch(): Queued[] {
+    const batch: Queued[] = [];
+    const rest: Queued[] = [];
+    const seen = new Set<string>();
+    for (const q of this.queue) {
+      const { item } = q;
+      const keys = [`t:${item.stationId}/${item.gateId}/${item.tapId}`, `p:${item.traveller}`];
+      if (item.jti !== null) keys.push(`j:${item.jti}`);
+      if (batch.length >= this.config.checkInBatchMax || keys.some((k) => seen.has(k))) {
+        rest.push(q);
+        continue;
+      }
+      for (const k of keys) seen.add(k);
+      batch.push(q);
+    }
+    this.queue = rest;
+    return batch;
+  }
+
+  private async commitBatch(batch: Queued[]): Promise<void> {
+    this.inFlight++;
+    // No row, no open: past the bound every tap of the batch is told the record is
+    // unavailable. Should the commit land later, a retry finds its receipt and opens.
+    const giveUp = setTimeout(() => {
+      for (const q of batch) q.resolve({ kind: 'unavailable' });
+    }, this.config.checkInCommitTimeoutMs);
+    try {
+      const results = await this.repo.commit(
+        batch.map((q) => q.item),
+        this.config.antiPassbackMinutes * 60_000,
+        this.config.checkInCommitTimeoutMs,
+        admissionReply,
+      );
+      batch.forEach((q, i) => q.resolve(results[i]));
+    } catch (e) {
+      this.log.error({ err: (e as Error).message, taps: batch.length }, 'check-in batch failed');
+      for (const q of batch) q.resolve({ kind: 'unavailable' });
+    } finally {
+      clearTimeout(giveUp);
+      this.inFlight--;
+      if (this.queue.length > 0) this.kick();
+    }
+  }
+}

@@ -1,0 +1,66 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { LoadedKeySet } from '@app/ride-code';
+import type { NatsConnection } from 'nats';
+import type { Pool } from 'pg';
+import { AdmissionBatcher } from './admissions/admission.batcher';
+import { AdmissionsRepository } from './admissions/admissions.repository';
+import { MaintenanceService } from './admissions/maintenance.service';
+import type { Clock } from './common/clock';
+import type { Logger } from './common/logger';
+import { CLOCK, CONFIG, LOGGER, NATS, PG_POOL, RIDE_CODE_KEYS } from './common/tokens';
+import type { GatewayConfig } from './config';
+import { GateServer } from './gate/gate.server';
+import { IdempotencyCache } from './gate/idempotency.cache';
+import { TapService } from './gate/tap.service';
+import { AuthorityClient } from './health-link/authority.client';
+import { HealthStatusService } from './health-link/health-status.service';
+import { Metrics } from './ops/metrics';
+import { OpsController } from './ops/ops.controller';
+import { RideCodeService } from './ride-code/ride-code.service';
+import { RidersController } from './riders/riders.controller';
+import { RidersRepository } from './riders/riders.repository';
+import { RidersService } from './riders/riders.service';
+import { RulesRepository } from './rules/rules.repository';
+import { RulesService } from './rules/rules.service';
+
+/** What the module is built from: resources opened (and later closed) by the bootstrap. */
+export interface GatewayResources {
+  config: GatewayConfig;
+  clock: Clock;
+  logger: Logger;
+  pool: Pool;
+  nats: NatsConnection;
+  rideCodeKeys: LoadedKeySet;
+}
+
+@Module({})
+export class GatewayModule {
+  static create(r: GatewayResources): DynamicModule {
+    return {
+      module: GatewayModule,
+      controllers: [RidersController, OpsController],
+      providers: [
+        { provide: CONFIG, useValue: r.config },
+        { provide: CLOCK, useValue: r.clock },
+        { provide: LOGGER, useValue: r.logger },
+        { provide: PG_POOL, useValue: r.pool },
+        { provide: NATS, useValue: r.nats },
+        { provide: RIDE_CODE_KEYS, useValue: r.rideCodeKeys },
+        Metrics,
+        RulesRepository,
+        RulesService,
+        RidersRepository,
+        RidersService,
+        RideCodeService,
+        AuthorityClient,
+        HealthStatusService,
+        AdmissionsRepository,
+        AdmissionBatcher,
+        MaintenanceService,
+        IdempotencyCache,
+        TapService,
+        GateServer,
+      ],
+    };
+  }
+}

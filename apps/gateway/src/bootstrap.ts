@@ -1,0 +1,92 @@
+import 'reflect-metadata';
+import { readFile } from 'node:fs/promises';
+import { ValidationPipe, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { connect, type NatsConnection } from 'nats';
+import { createPool, runMigrations } from '@app/persistence';
+import { loadKeySet, type KeySetFile, type LoadedKeySet } from '@app/ride-code';
+import { GatewayModule } from './app.module';
+import { systemClock, type Clock } from './common/clock';
+import { HttpErrorFilter } from './common/http-error.filter';
+import { createLogger, type Logger } from './common/logger';
+import type { GatewayConfig } from './config';
+
+export interface GatewayOptions {
+  clock?: Clock;
+  logger?: Logger;
+  /** Tests pass keys in; otherwise they are read from RIDE_CODE_KEYS_FILE. */
+  rideCodeKeys?: LoadedKeySet;
+}
+
+export interface RunningGateway {
+  app: INestApplication;
+  url: string;
+  nats: NatsConnection;
+  close(): Promise<void>;
+}
+
+export async function readKeySet(file: string): Promise<LoadedKeySet> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new Error(`ride-code keys not found at ${file}: run "npm run keys -- init" or set RIDE_CODE_KEYS_FILE`);
+  }
+  return loadKeySet(JSON.parse(text) as KeySetFile);
+}
+
+/** Opens NATS so that it never gives up: the default is 10 reconnect attempts. */
+export function connectNats(url: string, name: string, logger: Logger): Promise<NatsConnection> {
+  logger.info({ url }, 'connecting to NATS');
+  return connect({ servers: url, name, maxReconnectAttempts: -1, reconnectTimeWait: 500, waitOnFirstConnect: true, pingInterval: 10_000 });
+}
+
+export async function startGateway(config: GatewayConfig, opts: GatewayOptions = {}): Promise<RunningGateway> {
+  const logger = opts.logger ?? createLogger(config.logLevel);
+  if (config.runMigrations) {
+    const applied = await runMigrations(config.databaseUrl);
+    if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+  }
+  const rideCodeKeys = opts.rideCodeKeys ?? (await readKeySet(config.rideCodeKeysFile));
+  const pool = createPool(config.databaseUrl, logger, { max: 12 });
+  const nats = await connectNats(config.natsUrl, `gateway-${process.pid}`, logger);
+
+  const app = await NestFactory.create<NestExpressApplication>(
+    GatewayModule.create({ config, clock: opts.clock ?? systemClock, logger, pool, nats, rideCodeKeys }),
+    { logger: ['error', 'warn'], bodyParser: false },
+  );
+  app.useBodyParser('json', { limit: '16kb' });
+  app.useGlobalPipes(
+    new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: false }),
+  );
+  app.useGlobalFilters(new HttpErrorFilter(logger));
+  const doc = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('One code to ride: fare-gate gateway')
+      .setDescription('Rider, operator and staff API. Gates speak gate protocol v1 on NATS (see README).')
+      .setVersion('1')
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs-json' });
+  await app.listen(config.port, config.host);
+  const address = app.getHttpServer().address() as { port: number };
+  const url = `http://${config.host}:${address.port}`;
+  logger.info({ url }, 'gateway listening');
+
+  let closed = false;
+  return {
+    app,
+    url,
+    nats,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await app.close(); // drains gate subscriptions and in-flight taps first
+      await nats.drain().catch(() => undefined);
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,28 @@
+/** Stable error codes; each edge (HTTP filter, NATS reply) translates them once. */
+export const ERROR_STATUS = {
+  VALIDATION_FAILED: 400,
+  ID_NUMBER_MISMATCH: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  RIDER_NOT_FOUND: 404,
+  NOT_FOUND: 404,
+  RIDER_EXISTS: 409,
+  NOT_AUTHORIZED: 409,
+  AUTHORITY_REFUSED: 422,
+  PAYLOAD_TOO_LARGE: 413,
+  RATE_LIMITED: 429,
+  AUTHORITY_UNAVAILABLE: 503,
+  INTERNAL: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,47 @@
+import { ArgumentsHost, Catch, HttpException, type ExceptionFilter } from '@nestjs/common';
+import type { Response } from 'express';
+import type { Logger } from './logger';
+import { AppError, ERROR_STATUS, type ErrorCode } from './errors';
+
+const HTTP_CODES: Record<number, ErrorCode> = {
+  400: 'VALIDATION_FAILED',
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  413: 'PAYLOAD_TOO_LARGE',
+  429: 'RATE_LIMITED',
+};
+
+/** The one place HTTP errors are shaped: `{ code, message }`, never a stack trace. */
+@Catch()
+export class HttpErrorFilter implements ExceptionFilter {
+  constructor(private readonly log: Logger) {}
+
+  catch(e: unknown, host: ArgumentsHost): void {
+    const res = host.switchToHttp().getResponse<Response>();
+    if (e instanceof AppError) {
+      res.status(ERROR_STATUS[e.code]).json({ code: e.code, message: e.message, ...e.details });
+      return;
+    }
+    if (e instanceof HttpException) {
+      const status = e.getStatus();
+      const body = e.getResponse();
+      const raw = typeof body === 'object' && body !== null ? (body as { message?: unknown }).message : body;
+      const message = Array.isArray(raw) ? raw.join('; ') : typeof raw === 'string' ? raw : e.message;
+      res.status(status).json({ code: HTTP_CODES[status] ?? (status >= 500 ? 'INTERNAL' : 'BAD_REQUEST'), message });
+      return;
+    }
+    const err = e as { type?: string; status?: number; message?: string };
+    // body-parser errors arrive as plain errors with a status.
+    if (err.type === 'entity.too.large') {
+      res.status(413).json({ code: 'PAYLOAD_TOO_LARGE', message: 'request body is too large' });
+      return;
+    }
+    if (err.type === 'entity.parse.failed') {
+      res.status(400).json({ code: 'VALIDATION_FAILED', message: 'request body is not valid JSON' });
+      return;
+    }
+    this.log.error({ err: err.message }, 'unhandled HTTP error');
+    res.status(500).json({ code: 'INTERNAL', message: 'internal error' });
+  }
+}

@@ -1,0 +1,7 @@
+/** Nest injection tokens for the things that are not classes. */
+export const CONFIG = Symbol('CONFIG');
+export const CLOCK = Symbol('CLOCK');
+export const LOGGER = Symbol('LOGGER');
+export const PG_POOL = Symbol('PG_POOL');
+export const NATS = Symbol('NATS');
+export const RIDE_CODE_KEYS = Symbol('RIDE_CODE_KEYS');

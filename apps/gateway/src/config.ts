@@ -1,0 +1,87 @@
+/** Environment -> typed config, validated once at boot; the first bad value stops the process. */
+export interface GatewayConfig {
+  host: string;
+  port: number;
+  databaseUrl: string;
+  natsUrl: string;
+  authorityUrl: string;
+  authorityApiKey: string;
+  idHashKey: string;
+  rideCodeKeysFile: string;
+  rideCodeIssuer: string;
+  rideCodeTtlSeconds: number;
+  rideCodeLeewaySeconds: number;
+  healthCacheTtlMs: number;
+  antiPassbackMinutes: number;
+  idempotencyWindowMinutes: number;
+  checkInBatchMax: number;
+  checkInBatchWindowMs: number;
+  checkInCommitTimeoutMs: number;
+  shutdownGraceMs: number;
+  logLevel: string;
+  runMigrations: boolean;
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+const DEV_ID_HASH_KEY = 'dev-only-id-hash-key-change-me';
+
+function int(env: Env, name: string, def: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${name} must be an integer in ${min}..${max}, got "${raw}"`);
+  }
+  return n;
+}
+
+function url(env: Env, name: string, def: string, protocols: string[]): string {
+  const raw = env[name] || def;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} is not a URL: "${raw}"`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(`${name} must use ${protocols.join(' or ')}, got "${parsed.protocol}"`);
+  }
+  return raw;
+}
+
+export function loadConfig(env: Env = process.env): GatewayConfig {
+  const production = env.NODE_ENV === 'production';
+  const idHashKey = env.ID_HASH_KEY || (production ? '' : DEV_ID_HASH_KEY);
+  if (idHashKey.length < 16) {
+    throw new ConfigError('ID_HASH_KEY must be set to a secret of at least 16 characters (required in production)');
+  }
+  const logLevel = env.LOG_LEVEL || 'info';
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent`);
+  }
+  return {
+    host: env.HOST || '127.0.0.1',
+    port: int(env, 'PORT', 3000, 0, 65535),
+    databaseUrl: url(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/gateway', ['postgres:', 'postgresql:']),
+    natsUrl: url(env, 'NATS_URL', 'nats://127.0.0.1:4222', ['nats:', 'tls:']),
+    authorityUrl: url(env, 'AUTHORITY_URL', 'http://127.0.0.1:3100', ['http:', 'https:']),
+    authorityApiKey: env.AUTHORITY_API_KEY || 'dev-authority-key',
+    idHashKey,
+    rideCodeKeysFile: env.RIDE_CODE_KEYS_FILE || '.data/keys/ride-code-keys.json',
+    rideCodeIssuer: env.RIDE_CODE_ISSUER || 'one-code-ride-gateway',
+    rideCodeTtlSeconds: int(env, 'RIDE_CODE_TTL_SECONDS', 60, 5, 600),
+    rideCodeLeewaySeconds: int(env, 'RIDE_CODE_LEEWAY_SECONDS', 2, 0, 30),
+    healthCacheTtlMs: int(env, 'HEALTH_CACHE_TTL_MS', 10_000, 0, 300_000),
+    antiPassbackMinutes: int(env, 'ANTI_PASSBACK_MINUTES', 240, 1, 24 * 60),
+    idempotencyWindowMinutes: int(env, 'IDEMPOTENCY_WINDOW_MINUTES', 10, 1, 24 * 60),
+    checkInBatchMax: int(env, 'CHECKIN_BATCH_MAX', 256, 1, 5000),
+    checkInBatchWindowMs: int(env, 'CHECKIN_BATCH_WINDOW_MS', 2, 0, 100),
+    checkInCommitTimeoutMs: int(env, 'CHECKIN_COMMIT_TIMEOUT_MS', 1_500, 50, 30_000),
+    shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 120_000),
+    logLevel,
+    runMigrations: env.RUN_MIGRATIONS !== 'false',
+  };
+}

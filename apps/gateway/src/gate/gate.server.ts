@@ -1,0 +1,108 @@
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { JSONCodec, type Msg, type NatsConnection, type Subscription } from 'nats';
+import { EVENTS, QUEUE_GROUP, TAP_SUBJECTS, parseSubject, parseTapRequest, type GateReply } from '@app/protocol';
+import type { Clock } from '../common/clock';
+import type { Logger } from '../common/logger';
+import { CLOCK, LOGGER, NATS } from '../common/tokens';
+import { HealthStatusService } from '../health-link/health-status.service';
+import { Metrics } from '../ops/metrics';
+import { RulesService } from '../rules/rules.service';
+import { malformedReply, reply } from './replies';
+import { TapService } from './tap.service';
+
+const json = JSONCodec<unknown>();
+
+/** The gate protocol on NATS: parse -> one service call -> reply. */
+@Injectable()
+export class GateServer implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private gateSubs: Subscription[] = [];
+  private inFlight = 0;
+  private drained: (() => void) | null = null;
+
+  constructor(
+    @Inject(NATS) private readonly nc: NatsConnection,
+    private readonly taps: TapService,
+    private readonly health: HealthStatusService,
+    private readonly rules: RulesService,
+    private readonly metrics: Metrics,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(LOGGER) private readonly log: Logger,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.gateSubs = [this.nc.subscribe(TAP_SUBJECTS, { queue: QUEUE_GROUP, callback: (_e, m) => this.onTap(m) })];
+    // Broadcasts: every instance hears these (no queue group).
+    this.nc.subscribe(EVENTS.authorityStatusChanged, { callback: (_e, m) => this.onConsentEvent(m) });
+    this.nc.subscribe(EVENTS.riderRevoked, { callback: (_e, m) => this.onConsentEvent(m) });
+    this.nc.subscribe(EVENTS.rulesChanged, { callback: () => void this.reloadRules('rules changed') });
+    void this.watchConnection();
+  }
+
+  get pendingTaps(): number {
+    return this.inFlight;
+  }
+
+  /** Stop taking taps (the queue group hands new ones to other instances), then finish ours. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await Promise.all(this.gateSubs.map((s) => s.drain().catch(() => undefined)));
+    if (this.inFlight > 0) {
+      this.log.info({ inFlight: this.inFlight }, 'draining in-flight taps');
+      await new Promise<void>((resolve) => (this.drained = resolve));
+    }
+  }
+
+  private onTap(msg: Msg): void {
+    const addr = parseSubject(msg.subject);
+    const parsed = addr?.kind === 'tap' ? parseTapRequest(addr, msg.data) : null;
+    if (!parsed || !parsed.ok) {
+      this.metrics.malformed.inc();
+      this.log.warn({ subject: msg.subject, tapId: parsed?.tapId, error: parsed?.error ?? 'not a tap subject' }, 'malformed tap');
+      this.respond(msg, malformedReply(parsed?.tapId, this.clock.now()));
+      return;
+    }
+    const req = parsed.value;
+    this.inFlight++;
+    this.taps
+      .handle(req)
+      .catch((e: unknown) => {
+        this.log.error({ tapId: req.tapId, err: (e as Error).message }, 'tap failed');
+        return reply({ tapId: req.tapId, decidedAt: this.clock.now(), policyVersion: null }, 'see-staff', ['RECORD_UNAVAILABLE']);
+      })
+      .then((r) => this.respond(msg, r))
+      .finally(() => {
+        if (--this.inFlight === 0 && this.drained) this.drained();
+      });
+  }
+
+  private respond(msg: Msg, r: GateReply): void {
+    if (msg.reply) msg.respond(json.encode(r));
+  }
+
+  private onConsentEvent(msg: Msg): void {
+    try {
+      const body = json.decode(msg.data) as { consentId?: unknown };
+      if (typeof body.consentId === 'string') this.health.evict(body.consentId);
+    } catch {
+      this.log.warn({ subject: msg.subject }, 'ignored unreadable event');
+    }
+  }
+
+  private async reloadRules(why: string): Promise<void> {
+    try {
+      await this.rules.reload();
+    } catch (e) {
+      this.log.error({ err: (e as Error).message, why }, 'rule reload failed');
+    }
+  }
+
+  /** After a reconnect we may have missed broadcasts: reload what they would have told us. */
+  private async watchConnection(): Promise<void> {
+    for await (const s of this.nc.status()) {
+      if (s.type === 'reconnect') {
+        this.log.info({ server: s.data }, 'nats reconnected');
+        this.health.clear();
+        await this.reloadRules('nats reconnect');
+      } else if (s.type === 'disconnect') this.log.warn({ server: s.data }, 'nats disconnected; reconnecting');
+    }
+  }
+}

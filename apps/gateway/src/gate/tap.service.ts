@@ -1,0 +1,156 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { decide, type CredentialFacts, type RuleVersion } from '@app/decision';
+import type { GateCredential, GateReply, TapRequest } from '@app/protocol';
+import { AdmissionBatcher } from '../admissions/admission.batcher';
+import { BatchLoader } from '../common/batch-loader';
+import type { Clock } from '../common/clock';
+import type { Logger } from '../common/logger';
+import { CLOCK, CONFIG, LOGGER } from '../common/tokens';
+import type { GatewayConfig } from '../config';
+import { HealthStatusService } from '../health-link/health-status.service';
+import { Metrics } from '../ops/metrics';
+import { RideCodeService } from '../ride-code/ride-code.service';
+import { RidersRepository } from '../riders/riders.repository';
+import { RulesService } from '../rules/rules.service';
+import { IdempotencyCache } from './idempotency.cache';
+import { admissionReply, decisionReply, reply, type ReplyContext } from './replies';
+
+/** What the credential established, beyond the engine's facts: who, for passback and check-in. */
+interface Established {
+  facts: CredentialFacts;
+  traveller: string | null;
+  riderId: string | null;
+  medium: string | null;
+  jti: { id: string; expiresAt: number } | null;
+}
+
+const UNKNOWN_PERSON = { traveller: null, riderId: null, medium: null, jti: null };
+
+/** One gate tap: credential -> facts -> pure decision -> durable admission -> reply. */
+@Injectable()
+export class TapService {
+  /** A rider's consent id, null without one, undefined when the database did not answer. */
+  private readonly consents: BatchLoader<string, string | null | undefined>;
+
+  constructor(
+    private readonly rules: RulesService,
+    private readonly rideCodes: RideCodeService,
+    private readonly health: HealthStatusService,
+    private readonly admissions: AdmissionBatcher,
+    private readonly idempotency: IdempotencyCache,
+    private readonly metrics: Metrics,
+    riders: RidersRepository,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(CONFIG) private readonly config: GatewayConfig,
+    @Inject(LOGGER) private readonly log: Logger,
+  ) {
+    this.consents = new BatchLoader(
+      async (ids) => {
+        const found = await riders.consentsOf(ids);
+        return new Map(ids.map((id) => [id, found.get(id) ?? null]));
+      },
+      () => undefined,
+    );
+  }
+
+  /** Same (station, gate, tapId) within the window: the same reply, and no second check-in. */
+  handle(req: TapRequest): Promise<GateReply> {
+    const key = `${req.stationId}/${req.gateId}/${req.tapId}`;
+    return this.idempotency.run(key, () => this.decideTap(req));
+  }
+
+  private async decideTap(req: TapRequest): Promise<GateReply> {
+    const started = performance.now();
+    const now = this.clock.now();
+    const { rules, hash } = this.rules.governing(req.stationId, now);
+    const ctx: ReplyContext = { tapId: req.tapId, decidedAt: now, policyVersion: rules.id };
+    const est = await this.establish(req.credential, req.mode, rules, now);
+    if (est === 'record-unavailable') return this.done(req, reply(ctx, 'see-staff', ['RECORD_UNAVAILABLE']), started);
+    const decision = decide({ mode: req.mode, temperatureC: req.temperatureC, credential: est.facts, rules, now });
+
+    let out: GateReply;
+    if (decision.outcome !== 'open' || est.traveller === null) {
+      out = decisionReply(ctx, decision);
+    } else {
+      const admission = {
+        stationId: req.stationId,
+        gateId: req.gateId,
+        tapId: req.tapId,
+        mode: req.mode,
+        traveller: est.traveller,
+        riderId: est.riderId,
+        medium: est.medium,
+        jti: est.jti?.id ?? null,
+        jtiExpiresAt: est.jti?.expiresAt ?? null,
+        checkInId: randomUUID(),
+        decidedAt: now,
+        policyVersion: rules.id,
+        policyHash: hash,
+      };
+      const result = await this.admissions.submit(admission);
+      out = result.kind === 'unavailable' ? reply(ctx, 'see-staff', ['RECORD_UNAVAILABLE']) : admissionReply(admission, result);
+    }
+    return this.done(req, out, started);
+  }
+
+  private done(req: TapRequest, out: GateReply, started: number): GateReply {
+    const ms = performance.now() - started;
+    this.metrics.observeDecision(out.outcome, out.reasons, ms);
+    this.log.info(
+      { tapId: req.tapId, stationId: req.stationId, gateId: req.gateId, mode: req.mode, credential: req.credential.kind, outcome: out.outcome, reasons: out.reasons, ms: Math.round(ms * 100) / 100 },
+      'tap decided',
+    );
+    return out;
+  }
+
+  private async establish(
+    c: GateCredential,
+    mode: 'entry' | 'exit',
+    rules: RuleVersion,
+    now: number,
+  ): Promise<Established | 'record-unavailable'> {
+    switch (c.kind) {
+      case 'ride-code':
+        return this.establishRideCode(c.code, mode, rules, now);
+      case 'card':
+        return { facts: { kind: 'venue-check' }, traveller: `card:${c.cardNo}`, riderId: null, medium: `card:${c.cardNo}`, jti: null };
+      case 'day-ticket':
+      case 'companion-ticket':
+      case 'single-journey':
+        return { facts: { kind: 'venue-check' }, traveller: `ticket:${c.ticketNo}`, riderId: null, medium: `${c.kind}:${c.ticketNo}`, jti: null };
+      case 'offline-code':
+        return { facts: { kind: 'offline-code' }, ...UNKNOWN_PERSON };
+    }
+  }
+
+  private async establishRideCode(
+    code: string,
+    mode: 'entry' | 'exit',
+    rules: RuleVersion,
+    now: number,
+  ): Promise<Established | 'record-unavailable'> {
+    const verified = await this.rideCodes.verify(code, now);
+    if (verified.status === 'invalid') return { facts: { kind: 'rejected', reason: 'CODE_INVALID' }, ...UNKNOWN_PERSON };
+    // An expired but genuine code still lets its rider out: exits never trap a rider.
+    if (verified.status === 'expired' && mode === 'entry') {
+      return { facts: { kind: 'rejected', reason: 'CODE_EXPIRED' }, ...UNKNOWN_PERSON };
+    }
+    const riderId = verified.claims.sub;
+    const who = {
+      traveller: `rider:${riderId}`,
+      riderId,
+      medium: null,
+      jti: { id: verified.claims.jti, expiresAt: verified.claims.exp * 1000 },
+    };
+    // Health data is fetched only when the decision needs it, and only with an active consent.
+    if (mode === 'exit' || !rules.oneCodeEnabled) return { facts: { kind: 'rider', authorized: true, health: null }, ...who };
+    const consentId = await this.consents.load(riderId);
+    // Without the database the linkage is unknown: never guess "authorized" or "not".
+    if (consentId === undefined) return 'record-unavailable';
+    if (consentId === null) return { facts: { kind: 'rider', authorized: false, health: null }, ...who };
+    const health = await this.health.lookup(consentId, rules.healthServiceFallback.timeoutMs);
+    if (health === null) return { facts: { kind: 'rider', authorized: false, health: null }, ...who };
+    return { facts: { kind: 'rider', authorized: true, health }, ...who };
+  }
+}

@@ -1,0 +1,75 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Colour, HealthFacts } from '@app/decision';
+import { parseInstant } from '@app/protocol';
+import { AppError } from '../common/errors';
+import type { GatewayConfig } from '../config';
+import { CONFIG } from '../common/tokens';
+
+/** What the authority returns for a consent; shown to the rider, never stored. */
+export interface AuthorityStatus {
+  colour: Colour;
+  latestNegativeSampledAt: string | null;
+  latestTest: { sampledAt: string; result: 'negative' | 'positive' } | null;
+}
+
+export function toFacts(s: AuthorityStatus): HealthFacts {
+  return {
+    colour: s.colour,
+    latestNegativeSampledAt: s.latestNegativeSampledAt === null ? null : parseInstant(s.latestNegativeSampledAt),
+  };
+}
+
+/** HTTP client for the city health-code service. */
+@Injectable()
+export class AuthorityClient {
+  private readonly base: string;
+
+  constructor(@Inject(CONFIG) private readonly config: GatewayConfig) {
+    this.base = config.authorityUrl.replace(/\/$/, '');
+  }
+
+  async createConsent(idNumber: string): Promise<string> {
+    const res = await this.call('POST', '/v1/consents', { idNumber, grantee: 'metro', purpose: 'metro-ride' }, 5_000);
+    if (res.status === 404) throw new AppError('AUTHORITY_REFUSED', 'the health-code service has no record of this ID number');
+    return ((await this.json(res)) as { consentId: string }).consentId;
+  }
+
+  async revokeConsent(consentId: string): Promise<void> {
+    const res = await this.call('DELETE', `/v1/consents/${encodeURIComponent(consentId)}`, undefined, 5_000);
+    if (!res.ok && res.status !== 404) throw this.unavailable(res.status);
+  }
+
+  async status(consentId: string, timeoutMs: number): Promise<AuthorityStatus | null> {
+    const res = await this.call('GET', `/v1/consents/${encodeURIComponent(consentId)}/status`, undefined, timeoutMs);
+    if (res.status === 404) return null;
+    return (await this.json(res)) as AuthorityStatus;
+  }
+
+  /** One request for many consents: lookups under load are coalesced into these. */
+  async statusBatch(consentIds: string[], timeoutMs: number): Promise<Record<string, AuthorityStatus | null>> {
+    const res = await this.call('POST', '/v1/consents/status:batch', { consentIds }, timeoutMs);
+    return ((await this.json(res)) as { statuses: Record<string, AuthorityStatus | null> }).statuses;
+  }
+
+  private async call(method: string, path: string, body: unknown, timeoutMs: number): Promise<Response> {
+    try {
+      return await fetch(this.base + path, {
+        method,
+        headers: { 'content-type': 'application/json', 'x-api-key': this.config.authorityApiKey },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch {
+      throw new AppError('AUTHORITY_UNAVAILABLE', 'the health-code service did not answer in time');
+    }
+  }
+
+  private async json(res: Response): Promise<unknown> {
+    if (!res.ok) throw this.unavailable(res.status);
+    return res.json();
+  }
+
+  private unavailable(status: number): AppError {
+    return new AppError('AUTHORITY_UNAVAILABLE', `the health-code service answered ${status}`);
+  }
+}

@@ -1,0 +1,36 @@
+import { ConfigError, loadConfig } from './config';
+import { startGateway } from './bootstrap';
+import { createLogger } from './common/logger';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`gateway: configuration error: ${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  const logger = createLogger(config.logLevel);
+  const gateway = await startGateway(config, { logger });
+  const stop = (signal: string) => {
+    logger.info({ signal }, 'shutting down: draining in-flight taps');
+    const force = setTimeout(() => process.exit(1), config.shutdownGraceMs).unref();
+    gateway
+      .close()
+      .then(() => {
+        clearTimeout(force);
+        process.exit(0);
+      })
+      .catch(() => process.exit(1));
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`gateway: failed to start: ${(e as Error).message}\n`);
+  process.exit(1);
+});

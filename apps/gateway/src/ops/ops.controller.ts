@@ -1,0 +1,50 @@
+import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
+import { ApiExcludeEndpoint, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import type { NatsConnection } from 'nats';
+import type { Pool } from 'pg';
+import { NATS, PG_POOL } from '../common/tokens';
+import { RideCodeService } from '../ride-code/ride-code.service';
+import { Metrics } from './metrics';
+
+@ApiTags('operations')
+@Controller()
+export class OpsController {
+  constructor(
+    @Inject(PG_POOL) private readonly pool: Pool,
+    @Inject(NATS) private readonly nc: NatsConnection,
+    private readonly metrics: Metrics,
+    private readonly rideCodes: RideCodeService,
+  ) {}
+
+  @Get('health')
+  @ApiOkResponse({ description: 'Readiness: 200 when PostgreSQL and NATS answer, else 503' })
+  async ready(@Res() res: Response): Promise<void> {
+    const db = await this.pool
+      .query('SELECT 1')
+      .then(() => 'up')
+      .catch(() => 'down');
+    const nats = this.nc.isClosed() ? 'down' : this.nc.isDraining() ? 'draining' : (this.nc.info ? 'up' : 'down');
+    const ok = db === 'up' && nats === 'up';
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', checks: { postgres: db, nats } });
+  }
+
+  @Get('health/live')
+  @ApiOkResponse({ description: 'Liveness: the process answers' })
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  @Get('metrics')
+  @ApiExcludeEndpoint()
+  @Header('content-type', 'text/plain; version=0.0.4')
+  prometheus(): Promise<string> {
+    return this.metrics.registry.metrics();
+  }
+
+  @Get('.well-known/jwks.json')
+  @ApiOkResponse({ description: 'Public keys that verify ride codes, including rotated-out ones still in use' })
+  jwks(): ReturnType<RideCodeService['jwks']> {
+    return this.rideCodes.jwks();
+  }
+}

@@ -1,0 +1,89 @@
+import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import type { NatsConnection } from 'nats';
+import { testWindowEndsAt } from '@app/decision';
+import { EVENTS, formatShanghai, parseInstant } from '@app/protocol';
+import { AppError } from '../common/errors';
+import type { Clock } from '../common/clock';
+import { CLOCK, CONFIG, NATS } from '../common/tokens';
+import type { GatewayConfig } from '../config';
+import { AuthorityClient } from '../health-link/authority.client';
+import { HealthStatusService } from '../health-link/health-status.service';
+import { RideCodeService } from '../ride-code/ride-code.service';
+import { RulesService } from '../rules/rules.service';
+import { hashIdNumber } from './id-hash';
+import { RidersRepository } from './riders.repository';
+import type { StatusScreenDto } from './riders.dto';
+
+/** Station used for "rules in force now" on the rider's screen: the network-wide version. */
+const NETWORK = '__network__';
+
+@Injectable()
+export class RidersService {
+  constructor(
+    private readonly repo: RidersRepository,
+    private readonly authority: AuthorityClient,
+    private readonly health: HealthStatusService,
+    private readonly rideCodes: RideCodeService,
+    private readonly rules: RulesService,
+    @Inject(NATS) private readonly nc: NatsConnection,
+    @Inject(CONFIG) private readonly config: GatewayConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  async register(name: string, idNumber: string): Promise<string> {
+    const id = await this.repo.create(randomUUID(), name, hashIdNumber(this.config.idHashKey, idNumber));
+    if (id === null) throw new AppError('RIDER_EXISTS', 'a rider with this ID number is already registered');
+    return id;
+  }
+
+  async authorize(riderId: string, idNumber: string): Promise<void> {
+    const rider = await this.repo.find(riderId);
+    if (!rider) throw new AppError('RIDER_NOT_FOUND', 'no such rider');
+    if (!timingSafeEqual(rider.idHash, hashIdNumber(this.config.idHashKey, idNumber))) {
+      throw new AppError('ID_NUMBER_MISMATCH', 'idNumber does not match the registered rider');
+    }
+    const consentId = await this.authority.createConsent(idNumber);
+    const previous = await this.repo.consentOf(riderId);
+    await this.repo.link(riderId, consentId);
+    if (previous && previous !== consentId) await this.dropConsent(previous);
+  }
+
+  /** Takes effect at once: the link row goes, the authority revokes, every instance evicts. */
+  async revoke(riderId: string): Promise<void> {
+    const consentId = await this.repo.unlink(riderId);
+    if (consentId) await this.dropConsent(consentId);
+  }
+
+  async statusScreen(riderId: string): Promise<StatusScreenDto> {
+    const consentId = await this.repo.consentOf(riderId);
+    if (!consentId) throw new AppError('NOT_AUTHORIZED', 'the rider has not authorized the health linkage');
+    const status = await this.authority.status(consentId, 3_000);
+    if (!status) throw new AppError('NOT_AUTHORIZED', 'the health linkage has been revoked');
+    const now = this.clock.now();
+    const { rules } = this.rules.governing(NETWORK, now);
+    const sampled = status.latestNegativeSampledAt ? parseInstant(status.latestNegativeSampledAt) : null;
+    const endsAt = sampled === null ? null : testWindowEndsAt(sampled, rules.testWindowHours);
+    return {
+      colour: status.colour,
+      latestTest: status.latestTest,
+      latestNegativeSampledAt: status.latestNegativeSampledAt,
+      windowHours: rules.testWindowHours,
+      hoursLeft: endsAt === null ? null : Math.max(0, Math.round(((endsAt - now) / 3_600_000) * 10) / 10),
+      windowEndsAt: endsAt === null ? null : formatShanghai(endsAt),
+      policyVersion: rules.id,
+    };
+  }
+
+  async rideCode(riderId: string): Promise<{ code: string; expiresAt: string }> {
+    if (!(await this.repo.find(riderId))) throw new AppError('RIDER_NOT_FOUND', 'no such rider');
+    const { code, expiresAt } = await this.rideCodes.mint(riderId, this.clock.now());
+    return { code, expiresAt: formatShanghai(expiresAt) };
+  }
+
+  private async dropConsent(consentId: string): Promise<void> {
+    this.health.evict(consentId);
+    this.nc.publish(EVENTS.riderRevoked, JSON.stringify({ consentId }));
+    await this.authority.revokeConsent(consentId).catch(() => undefined);
+  }
+}

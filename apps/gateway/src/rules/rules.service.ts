@@ -1,0 +1,75 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { selectRules, type RuleVersion, type StationRef } from '@app/decision';
+import type { Logger } from '../common/logger';
+import { LOGGER } from '../common/tokens';
+import { RulesRepository } from './rules.repository';
+
+export interface GoverningRules {
+  rules: RuleVersion;
+  hash: string;
+}
+
+/** Used only before the first version takes effect: nobody passes a machine unchecked. */
+const NO_RULES: GoverningRules = {
+  rules: {
+    id: 'builtin-no-rules',
+    effectiveFrom: 0,
+    scope: { kind: 'network' },
+    reason: 'no rule version in force yet',
+    testWindowHours: 48,
+    allowedColours: ['green'],
+    temperatureThresholdC: 37.3,
+    temperatureRequired: true,
+    oneCodeEnabled: false,
+    dayTicketClearanceMinutes: 15,
+    healthServiceFallback: { mode: 'staff', timeoutMs: 250 },
+  },
+  hash: 'builtin',
+};
+
+/**
+ * Holds the whole timeline, past and future, in memory and selects by the tap's instant, so
+ * a scheduled switch happens at the same instant on every instance without polling.
+ */
+@Injectable()
+export class RulesService implements OnModuleInit {
+  private timeline: RuleVersion[] = [];
+  private hashes = new Map<string, string>();
+  private stations = new Map<string, StationRef>();
+
+  constructor(
+    private readonly repo: RulesRepository,
+    @Inject(LOGGER) private readonly log: Logger,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    await this.reload();
+  }
+
+  async reload(): Promise<void> {
+    const [versions, stations] = await Promise.all([this.repo.activeVersions(), this.repo.stations()]);
+    this.timeline = versions.map((v) => v.version);
+    this.hashes = new Map(versions.map((v) => [v.version.id, v.hash]));
+    this.stations = new Map(stations.map((s) => [s.stationId, s]));
+    this.log.info({ versions: this.timeline.length, stations: this.stations.size }, 'rule timeline loaded');
+  }
+
+  station(stationId: string): StationRef {
+    return this.stations.get(stationId) ?? { stationId, lines: [] };
+  }
+
+  governing(stationId: string, t: number): GoverningRules {
+    const rules = selectRules(this.timeline, this.station(stationId), t);
+    return rules ? { rules, hash: this.hashes.get(rules.id) ?? 'unknown' } : NO_RULES;
+  }
+
+  /** How long a cached health status may serve as a fallback under any known version. */
+  longestCacheFallbackMs(): number {
+    let max = 0;
+    for (const v of this.timeline) {
+      const fb = v.healthServiceFallback;
+      if (fb.mode === 'cached') max = Math.max(max, fb.maxAgeMinutes * 60_000);
+    }
+    return max;
+  }
+}
