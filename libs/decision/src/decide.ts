@@ -18,7 +18,13 @@ export type HealthLookup =
 /** What the gateway established about the credential before deciding. */
 export type CredentialFacts =
   /** The credential itself is bad. */
-  | { kind: 'rejected'; reason: Extract<DenyReason, 'CODE_INVALID' | 'CODE_EXPIRED' | 'CODE_REPLAYED' | 'CARD_BLOCKED'> }
+  | {
+      kind: 'rejected';
+      reason: Extract<
+        DenyReason,
+        'CODE_INVALID' | 'CODE_EXPIRED' | 'CODE_REPLAYED' | 'CARD_BLOCKED'
+      >;
+    }
   /** A ride code or a real-name-linked card. `health` is null when it was not looked up. */
   | { kind: 'rider'; authorized: boolean; health: HealthLookup | null }
   /** 保通卡: no health lookup, temperature still applies. */
@@ -53,7 +59,8 @@ export function healthReasons(facts: HealthFacts, rules: RuleVersion, now: numbe
   const reasons: StaffReason[] = [];
   if (!rules.allowedColours.includes(facts.colour)) reasons.push('HEALTH_CODE_NOT_GREEN');
   if (facts.latestNegativeSampledAt === null) reasons.push('TEST_MISSING');
-  else if (now >= testWindowEndsAt(facts.latestNegativeSampledAt, rules.testWindowHours)) reasons.push('TEST_EXPIRED');
+  else if (now >= testWindowEndsAt(facts.latestNegativeSampledAt, rules.testWindowHours))
+    reasons.push('TEST_EXPIRED');
   return reasons;
 }
 
@@ -62,7 +69,11 @@ export function temperatureReasons(temperatureC: number | null, rules: RuleVersi
   return temperatureC >= rules.temperatureThresholdC ? ['TEMPERATURE_HIGH'] : [];
 }
 
-function lookupReasons(health: HealthLookup | null, rules: RuleVersion, now: number): StaffReason[] {
+function lookupReasons(
+  health: HealthLookup | null,
+  rules: RuleVersion,
+  now: number,
+): StaffReason[] {
   if (health === null) return ['HEALTH_SERVICE_UNAVAILABLE'];
   switch (health.kind) {
     case 'fresh':
@@ -87,27 +98,35 @@ export function decide(input: DecisionInput): Decision {
   if (credential.kind === 'rejected') return { outcome: 'deny', reasons: [credential.reason] };
   if (input.mode === 'exit') {
     // Exits never check health or temperature; a genuine credential lets the rider out.
-    return credential.kind === 'offline-code' ? { outcome: 'see-staff', reasons: ['OFFLINE_CODE_NEEDS_STAFF'] } : OPEN;
+    return credential.kind === 'offline-code'
+      ? { outcome: 'see-staff', reasons: ['OFFLINE_CODE_NEEDS_STAFF'] }
+      : OPEN;
   }
   const temperature = temperatureReasons(input.temperatureC, rules);
   switch (credential.kind) {
     case 'offline-code':
-      return { outcome: 'see-staff', reasons: ['OFFLINE_CODE_NEEDS_STAFF'] };
+      return { outcome: 'see-staff', reasons: ['OFFLINE_CODE_NEEDS_STAFF', ...temperature] };
     case 'venue-check':
       return { outcome: 'see-staff', reasons: ['VENUE_CHECK_REQUIRED', ...temperature] };
     case 'guarantee-pass':
     case 'cleared':
       return staffOrOpen(temperature);
     case 'rider': {
-      if (!rules.oneCodeEnabled) return { outcome: 'see-staff', reasons: ['ONE_CODE_NOT_ENABLED', ...temperature] };
-      if (!credential.authorized) return { outcome: 'see-staff', reasons: ['NOT_AUTHORIZED', ...temperature] };
+      if (!rules.oneCodeEnabled)
+        return { outcome: 'see-staff', reasons: ['ONE_CODE_NOT_ENABLED', ...temperature] };
+      if (!credential.authorized)
+        return { outcome: 'see-staff', reasons: ['NOT_AUTHORIZED', ...temperature] };
       return staffOrOpen([...temperature, ...lookupReasons(credential.health, rules, now)]);
     }
   }
 }
 
 /** Whether the gateway needs the rider's health facts for this tap (privacy: fetch only then). */
-export function needsHealthLookup(mode: 'entry' | 'exit', rules: RuleVersion, authorized: boolean): boolean {
+export function needsHealthLookup(
+  mode: 'entry' | 'exit',
+  rules: RuleVersion,
+  authorized: boolean,
+): boolean {
   return mode === 'entry' && rules.oneCodeEnabled && authorized;
 }
 

@@ -49,16 +49,26 @@ export function scopeRank(scope: Scope, station: StationRef): number | null {
 
 /**
  * The version in force at `t`: the latest effectiveFrom <= t among versions covering the
- * station; at equal effectiveFrom, station beats line beats network. Null before the first.
+ * station; at equal effectiveFrom, station beats line beats network, and a full tie goes to
+ * the greater id so every instance agrees whatever the load order. Null before the first.
  */
-export function selectRules(timeline: readonly RuleVersion[], station: StationRef, t: number): RuleVersion | null {
+export function selectRules(
+  timeline: readonly RuleVersion[],
+  station: StationRef,
+  t: number,
+): RuleVersion | null {
   let best: RuleVersion | null = null;
   let bestRank = -1;
   for (const v of timeline) {
     if (v.effectiveFrom > t) continue;
     const rank = scopeRank(v.scope, station);
     if (rank === null) continue;
-    if (best === null || v.effectiveFrom > best.effectiveFrom || (v.effectiveFrom === best.effectiveFrom && rank > bestRank)) {
+    if (
+      best === null ||
+      v.effectiveFrom > best.effectiveFrom ||
+      (v.effectiveFrom === best.effectiveFrom &&
+        (rank > bestRank || (rank === bestRank && v.id > best.id)))
+    ) {
       best = v;
       bestRank = rank;
     }
@@ -75,10 +85,15 @@ export interface TimelineEntry {
 }
 
 /** The station's timeline: each version that ever governs it, with explicit bounds. */
-export function stationTimeline(timeline: readonly RuleVersion[], station: StationRef): TimelineEntry[] {
-  const instants = [...new Set(timeline.filter((v) => scopeRank(v.scope, station) !== null).map((v) => v.effectiveFrom))].sort(
-    (a, b) => a - b,
-  );
+export function stationTimeline(
+  timeline: readonly RuleVersion[],
+  station: StationRef,
+): TimelineEntry[] {
+  const instants = [
+    ...new Set(
+      timeline.filter((v) => scopeRank(v.scope, station) !== null).map((v) => v.effectiveFrom),
+    ),
+  ].sort((a, b) => a - b);
   const entries: TimelineEntry[] = [];
   for (const t of instants) {
     const v = selectRules(timeline, station, t);

@@ -22,8 +22,12 @@ export const REASON_OUTCOME = {
 
 export type Reason = keyof typeof REASON_OUTCOME;
 export type Outcome = 'open' | 'see-staff' | 'deny';
-export type StaffReason = { [R in Reason]: (typeof REASON_OUTCOME)[R] extends 'see-staff' ? R : never }[Reason];
-export type DenyReason = { [R in Reason]: (typeof REASON_OUTCOME)[R] extends 'deny' ? R : never }[Reason];
+export type StaffReason = {
+  [R in Reason]: (typeof REASON_OUTCOME)[R] extends 'see-staff' ? R : never;
+}[Reason];
+export type DenyReason = {
+  [R in Reason]: (typeof REASON_OUTCOME)[R] extends 'deny' ? R : never;
+}[Reason];
 
 export const REASONS = Object.keys(REASON_OUTCOME) as Reason[];
 
@@ -37,15 +41,42 @@ export const DISPLAY: Record<Reason | 'OPEN', Display> = {
   OPEN: { zh: '请通行', en: 'Please pass' },
   TEMPERATURE_HIGH: { zh: '体温异常，请联系工作人员', en: 'High temperature: please see staff' },
   TEMPERATURE_MISSING: { zh: '请测量体温', en: 'Temperature reading needed: please see staff' },
-  HEALTH_CODE_NOT_GREEN: { zh: '健康码非绿码，请联系工作人员', en: 'Health code not green: please see staff' },
-  TEST_MISSING: { zh: '无核酸阴性记录，请联系工作人员', en: 'No negative test on record: please see staff' },
-  TEST_EXPIRED: { zh: '核酸检测已超时限，请联系工作人员', en: 'Test result out of window: please see staff' },
-  NOT_AUTHORIZED: { zh: '请扫场所码并出示健康码', en: 'Scan the venue code and show your health code to staff' },
-  ONE_CODE_NOT_ENABLED: { zh: '本站未开通一码通行，请扫场所码', en: 'One-code riding is not enabled here: scan the venue code' },
-  VENUE_CHECK_REQUIRED: { zh: '请扫场所码并接受查验', en: 'Scan the venue code and be checked by staff' },
-  OFFLINE_CODE_NEEDS_STAFF: { zh: '请持离线码和身份证至人工通道', en: 'Show your offline code and ID card to staff' },
-  HEALTH_SERVICE_UNAVAILABLE: { zh: '健康核验暂不可用，请联系工作人员', en: 'Health check unavailable: please see staff' },
-  RECORD_UNAVAILABLE: { zh: '登记暂不可用，请联系工作人员', en: 'Check-in unavailable: please see staff' },
+  HEALTH_CODE_NOT_GREEN: {
+    zh: '健康码非绿码，请联系工作人员',
+    en: 'Health code not green: please see staff',
+  },
+  TEST_MISSING: {
+    zh: '无核酸阴性记录，请联系工作人员',
+    en: 'No negative test on record: please see staff',
+  },
+  TEST_EXPIRED: {
+    zh: '核酸检测已超时限，请联系工作人员',
+    en: 'Test result out of window: please see staff',
+  },
+  NOT_AUTHORIZED: {
+    zh: '请扫场所码并出示健康码',
+    en: 'Scan the venue code and show your health code to staff',
+  },
+  ONE_CODE_NOT_ENABLED: {
+    zh: '本站未开通一码通行，请扫场所码',
+    en: 'One-code riding is not enabled here: scan the venue code',
+  },
+  VENUE_CHECK_REQUIRED: {
+    zh: '请扫场所码并接受查验',
+    en: 'Scan the venue code and be checked by staff',
+  },
+  OFFLINE_CODE_NEEDS_STAFF: {
+    zh: '请持离线码和身份证至人工通道',
+    en: 'Show your offline code and ID card to staff',
+  },
+  HEALTH_SERVICE_UNAVAILABLE: {
+    zh: '健康核验暂不可用，请联系工作人员',
+    en: 'Health check unavailable: please see staff',
+  },
+  RECORD_UNAVAILABLE: {
+    zh: '登记暂不可用，请联系工作人员',
+    en: 'Check-in unavailable: please see staff',
+  },
   CODE_INVALID: { zh: '无效乘车码', en: 'Invalid ride code' },
   CODE_EXPIRED: { zh: '乘车码已过期，请刷新', en: 'Ride code expired: refresh it' },
   CODE_REPLAYED: { zh: '乘车码已使用，请刷新', en: 'Ride code already used: refresh it' },

@@ -14,8 +14,10 @@ export type Parsed<T> = { ok: true; value: T } | { ok: false; tapId?: string; er
 
 type Json = Record<string, unknown>;
 
-const isObject = (x: unknown): x is Json => typeof x === 'object' && x !== null && !Array.isArray(x);
-const str = (o: Json, k: string): string | undefined => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
+const isObject = (x: unknown): x is Json =>
+  typeof x === 'object' && x !== null && !Array.isArray(x);
+const str = (o: Json, k: string): string | undefined =>
+  typeof o[k] === 'string' ? o[k] : undefined;
 
 function fail<T>(error: string, tapId?: string): Parsed<T> {
   return { ok: false, error, tapId };
@@ -24,7 +26,8 @@ function fail<T>(error: string, tapId?: string): Parsed<T> {
 function decodeJson(bytes: Uint8Array | string): Json | string {
   let text: string;
   try {
-    text = typeof bytes === 'string' ? bytes : new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    text =
+      typeof bytes === 'string' ? bytes : new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
     return 'body is not valid UTF-8';
   }
@@ -100,17 +103,25 @@ function readCheckpointCredential(c: Json): CheckpointCredential | string {
 }
 
 /** Common header: v, tapId, stationId and the subject check. */
-function readHeader(o: Json, addr: SubjectAddress): { tapId: string } | { error: string; tapId?: string } {
+function readHeader(
+  o: Json,
+  addr: SubjectAddress,
+): { tapId: string } | { error: string; tapId?: string } {
   const rawTapId = str(o, 'tapId');
   const tapId = rawTapId !== undefined && TAP_ID_PATTERN.test(rawTapId) ? rawTapId : undefined;
   if (o.v !== 1) return { error: 'v must be 1', tapId };
   if (tapId === undefined) return { error: 'tapId must match ^[A-Za-z0-9_-]{8,64}$' };
-  if (!ID_PATTERN.test(addr.stationId)) return { error: 'subject stationId is not a valid id', tapId };
-  if (o.stationId !== addr.stationId) return { error: 'stationId disagrees with the subject', tapId };
+  if (!ID_PATTERN.test(addr.stationId))
+    return { error: 'subject stationId is not a valid id', tapId };
+  if (o.stationId !== addr.stationId)
+    return { error: 'stationId disagrees with the subject', tapId };
   return { tapId };
 }
 
-export function parseTapRequest(addr: SubjectAddress & { kind: 'tap' }, bytes: Uint8Array | string): Parsed<TapRequest> {
+export function parseTapRequest(
+  addr: SubjectAddress & { kind: 'tap' },
+  bytes: Uint8Array | string,
+): Parsed<TapRequest> {
   const o = decodeJson(bytes);
   if (typeof o === 'string') return fail(o);
   const h = readHeader(o, addr);
@@ -126,7 +137,15 @@ export function parseTapRequest(addr: SubjectAddress & { kind: 'tap' }, bytes: U
   if (typeof credential === 'string') return fail(credential, tapId);
   return {
     ok: true,
-    value: { v: 1, tapId, stationId: addr.stationId, gateId: addr.gateId, mode: o.mode, temperatureC, credential },
+    value: {
+      v: 1,
+      tapId,
+      stationId: addr.stationId,
+      gateId: addr.gateId,
+      mode: o.mode,
+      temperatureC,
+      credential,
+    },
   };
 }
 
@@ -148,6 +167,13 @@ export function parseScanRequest(
   if (typeof credential === 'string') return fail(credential, tapId);
   return {
     ok: true,
-    value: { v: 1, tapId, stationId: addr.stationId, deviceId: addr.deviceId, temperatureC, credential },
+    value: {
+      v: 1,
+      tapId,
+      stationId: addr.stationId,
+      deviceId: addr.deviceId,
+      temperatureC,
+      credential,
+    },
   };
 }

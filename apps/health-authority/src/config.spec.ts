@@ -1,0 +1,40 @@
+import { ConfigError, loadConfig } from './config';
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    expect(loadConfig({})).toEqual({
+      port: 3100,
+      host: '127.0.0.1',
+      natsUrl: 'nats://127.0.0.1:4222',
+      apiKey: 'dev-authority-key',
+      logLevel: 'info',
+    });
+  });
+
+  it('reads the environment', () => {
+    const config = loadConfig({
+      AUTHORITY_PORT: '0',
+      AUTHORITY_HOST: '0.0.0.0',
+      NATS_URL: 'nats://a:1,nats://b:2',
+      AUTHORITY_API_KEY: 'k'.repeat(32),
+    });
+    expect(config).toMatchObject({
+      port: 0,
+      host: '0.0.0.0',
+      natsUrl: 'nats://a:1,nats://b:2',
+      apiKey: 'k'.repeat(32),
+    });
+  });
+
+  it.each([
+    [{ AUTHORITY_PORT: 'abc' }, 'AUTHORITY_PORT'],
+    [{ AUTHORITY_PORT: '70000' }, 'AUTHORITY_PORT'],
+    [{ NATS_URL: 'http://x:4222' }, 'NATS_URL'],
+    [{ NATS_URL: 'not a url' }, 'NATS_URL'],
+    [{ AUTHORITY_API_KEY: 'short' }, 'AUTHORITY_API_KEY'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+  ])('fails fast on %j naming %s', (env, name) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(name);
+  });
+});

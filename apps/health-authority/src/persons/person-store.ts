@@ -1,0 +1,78 @@
+import { Injectable } from '@nestjs/common';
+import type { Colour } from '@app/decision';
+
+export type TestOutcome = 'negative' | 'positive';
+
+export interface TestRecord {
+  /** Epoch ms of sampling: the instant the rules' test window counts from. */
+  sampledAt: number;
+  result: TestOutcome;
+}
+
+/**
+ * The authority's record of one resident. birthDate and disabled are kept because offline-code
+ * eligibility (under 18, 60+, disabled) will be decided from them; tests are kept in full for
+ * nucleic-acid codes, with the latest ones cached so a status read is O(1).
+ */
+export interface Person {
+  readonly personId: string;
+  readonly idNumber: string;
+  readonly name: string;
+  /** YYYY-MM-DD, a calendar date with no time zone. */
+  readonly birthDate: string;
+  readonly disabled: boolean;
+  colour: Colour;
+  readonly tests: TestRecord[];
+  latestTest: TestRecord | null;
+  latestNegativeSampledAt: number | null;
+}
+
+export type NewPerson = Pick<Person, 'personId' | 'idNumber' | 'name' | 'birthDate' | 'disabled'>;
+
+/** In-memory persons keyed by ID number: the authority's own data, never the gateway's. */
+@Injectable()
+export class PersonStore {
+  private readonly byIdNumber = new Map<string, Person>();
+
+  get(idNumber: string): Readonly<Person> | undefined {
+    return this.byIdNumber.get(idNumber);
+  }
+
+  /** False when the ID number is already registered. */
+  create(input: NewPerson): boolean {
+    if (this.byIdNumber.has(input.idNumber)) return false;
+    this.byIdNumber.set(input.idNumber, {
+      ...input,
+      colour: 'green',
+      tests: [],
+      latestTest: null,
+      latestNegativeSampledAt: null,
+    });
+    return true;
+  }
+
+  /** 'changed' only when the colour really moved, so callers notify only on real changes. */
+  setColour(idNumber: string, colour: Colour): 'not-found' | 'unchanged' | 'changed' {
+    const person = this.byIdNumber.get(idNumber);
+    if (!person) return 'not-found';
+    if (person.colour === colour) return 'unchanged';
+    person.colour = colour;
+    return 'changed';
+  }
+
+  /** Results may arrive out of sampling order; "latest" is by sampling time, later record wins ties. */
+  addTest(idNumber: string, test: TestRecord): boolean {
+    const person = this.byIdNumber.get(idNumber);
+    if (!person) return false;
+    person.tests.push(test);
+    if (!person.latestTest || test.sampledAt >= person.latestTest.sampledAt)
+      person.latestTest = test;
+    if (
+      test.result === 'negative' &&
+      (person.latestNegativeSampledAt === null || test.sampledAt > person.latestNegativeSampledAt)
+    ) {
+      person.latestNegativeSampledAt = test.sampledAt;
+    }
+    return true;
+  }
+}

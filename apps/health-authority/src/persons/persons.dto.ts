@@ -1,0 +1,51 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { COLOURS, type Colour } from '@app/decision';
+import { IsBoolean, IsIn, IsISO8601, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { ID_NUMBER, ID_NUMBER_MESSAGE, IsInstant } from '../common/validation';
+import type { TestOutcome } from './person-store';
+
+export class CreatePersonDto {
+  @ApiProperty({ example: '310101199001011234', pattern: ID_NUMBER.source })
+  @Matches(ID_NUMBER, { message: ID_NUMBER_MESSAGE })
+  idNumber!: string;
+
+  @ApiProperty({ example: '张三', minLength: 1, maxLength: 100 })
+  @IsString()
+  @Length(1, 100)
+  name!: string;
+
+  @ApiProperty({ example: '1990-01-01', description: 'YYYY-MM-DD' })
+  @Matches(/^\d{4}-\d{2}-\d{2}$/, { message: 'birthDate must be YYYY-MM-DD' })
+  @IsISO8601({ strict: true }, { message: 'birthDate must be a real calendar date' })
+  birthDate!: string;
+
+  @ApiPropertyOptional({ default: false })
+  @IsOptional()
+  @IsBoolean()
+  disabled?: boolean;
+}
+
+export class PersonCreatedDto {
+  @ApiProperty({ example: 'p_3q2b7yQm0mD0bXo1q8kZ3w' }) personId!: string;
+}
+
+export class SetColourDto {
+  @ApiProperty({ enum: COLOURS })
+  @IsIn(COLOURS)
+  colour!: Colour;
+}
+
+const OUTCOMES: readonly TestOutcome[] = ['negative', 'positive'];
+
+export class AddTestDto {
+  @ApiProperty({
+    example: '2022-06-01T08:00:00+08:00',
+    description: 'ISO-8601 instant with an offset',
+  })
+  @IsInstant()
+  sampledAt!: string;
+
+  @ApiProperty({ enum: OUTCOMES })
+  @IsIn(OUTCOMES)
+  result!: TestOutcome;
+}
