@@ -4,6 +4,7 @@ const moduleNameMapper = {
   '^@app/decision$': '<rootDir>/libs/decision/src',
   '^@app/ride-code$': '<rootDir>/libs/ride-code/src',
   '^@app/persistence$': '<rootDir>/libs/persistence/src',
+  '^@app/access-token$': '<rootDir>/libs/access-token/src',
 };
 const base = {
   rootDir: __dirname,
@@ -20,12 +21,14 @@ module.exports = {
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.int-spec.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
     },
     {
       ...base,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
     },
   ],
 };

@@ -82,7 +82,16 @@ export class Init1700000000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const t of ['journeys', 'ride_code_uses', 'tap_receipts', 'check_ins', 'health_links', 'riders', 'rule_versions', 'stations']) {
+    for (const t of [
+      'journeys',
+      'ride_code_uses',
+      'tap_receipts',
+      'check_ins',
+      'health_links',
+      'riders',
+      'rule_versions',
+      'stations',
+    ]) {
       await q.query(`DROP TABLE IF EXISTS ${t}`);
     }
   }

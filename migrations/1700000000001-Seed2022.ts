@@ -25,10 +25,34 @@ const settings = (testWindowHours: number, oneCodeEnabled: boolean) => ({
 
 /** The 2022 timeline as the operator decreed it (see the brief). */
 export const SEED_RULE_VERSIONS = [
-  { id: 'rv-20220530-network', effectiveFrom: '2022-05-30T00:00:00.000+08:00', scope: { kind: 'network' }, settings: settings(48, false), reason: '48 h test window from 2022-05-30' },
-  { id: 'rv-20220530-pilot', effectiveFrom: '2022-05-30T00:00:00.000+08:00', scope: { kind: 'lines', lines: PILOT_LINES }, settings: settings(48, true), reason: 'One-code pilot on lines 3, 6, 10, 16; 48 h window' },
-  { id: 'rv-20220601-network', effectiveFrom: '2022-06-01T00:00:00.000+08:00', scope: { kind: 'network' }, settings: settings(72, false), reason: '72 h test window from 2022-06-01' },
-  { id: 'rv-20220601-pilot', effectiveFrom: '2022-06-01T00:00:00.000+08:00', scope: { kind: 'lines', lines: PILOT_LINES }, settings: settings(72, true), reason: 'One-code pilot on lines 3, 6, 10, 16; 72 h window' },
+  {
+    id: 'rv-20220530-network',
+    effectiveFrom: '2022-05-30T00:00:00.000+08:00',
+    scope: { kind: 'network' },
+    settings: settings(48, false),
+    reason: '48 h test window from 2022-05-30',
+  },
+  {
+    id: 'rv-20220530-pilot',
+    effectiveFrom: '2022-05-30T00:00:00.000+08:00',
+    scope: { kind: 'lines', lines: PILOT_LINES },
+    settings: settings(48, true),
+    reason: 'One-code pilot on lines 3, 6, 10, 16; 48 h window',
+  },
+  {
+    id: 'rv-20220601-network',
+    effectiveFrom: '2022-06-01T00:00:00.000+08:00',
+    scope: { kind: 'network' },
+    settings: settings(72, false),
+    reason: '72 h test window from 2022-06-01',
+  },
+  {
+    id: 'rv-20220601-pilot',
+    effectiveFrom: '2022-06-01T00:00:00.000+08:00',
+    scope: { kind: 'lines', lines: PILOT_LINES },
+    settings: settings(72, true),
+    reason: 'One-code pilot on lines 3, 6, 10, 16; 72 h window',
+  },
 ];
 
 export class Seed20221700000000001 implements MigrationInterface {
@@ -36,13 +60,25 @@ export class Seed20221700000000001 implements MigrationInterface {
 
   async up(q: QueryRunner): Promise<void> {
     for (const [id, zh, en, lines] of STATIONS) {
-      await q.query('INSERT INTO stations (id, name_zh, name_en, lines) VALUES ($1, $2, $3, $4)', [id, zh, en, lines]);
+      await q.query('INSERT INTO stations (id, name_zh, name_en, lines) VALUES ($1, $2, $3, $4)', [
+        id,
+        zh,
+        en,
+        lines,
+      ]);
     }
     for (const v of SEED_RULE_VERSIONS) {
       await q.query(
         `INSERT INTO rule_versions (id, effective_from, scope, settings, reason, canonical_hash, created_by)
          VALUES ($1, $2, $3, $4, $5, $6, 'seed')`,
-        [v.id, v.effectiveFrom, JSON.stringify(v.scope), JSON.stringify(v.settings), v.reason, ruleVersionHash(v)],
+        [
+          v.id,
+          v.effectiveFrom,
+          JSON.stringify(v.scope),
+          JSON.stringify(v.settings),
+          v.reason,
+          ruleVersionHash(v),
+        ],
       );
     }
   }

@@ -1,11 +1,12 @@
 /**
- * Ride-code signing keys.
+ * Ride-code signing keys (and, on init, the development identity provider's token key).
  *   npm run keys -- init     create the key file if it is missing
  *   npm run keys -- rotate   add a new active key; old keys keep verifying until removed
  *   npm run keys -- prune    keep only the active key (once codes of older keys have expired)
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { newAccessKeyFile } from '../libs/access-token/src';
 import { newKeySet, rotate, type KeySetFile } from '../libs/ride-code/src';
 
 async function main(): Promise<void> {
@@ -17,6 +18,7 @@ async function main(): Promise<void> {
   let next: KeySetFile;
   switch (cmd) {
     case 'init':
+      await initAccessKeys();
       if (existing) return;
       next = await newKeySet();
       break;
@@ -25,14 +27,34 @@ async function main(): Promise<void> {
       break;
     case 'prune':
       if (!existing) throw new Error(`no key file at ${file}`);
-      next = { activeKid: existing.activeKid, keys: existing.keys.filter((k) => k.kid === existing.activeKid) };
+      next = {
+        activeKid: existing.activeKid,
+        keys: existing.keys.filter((k) => k.kid === existing.activeKid),
+      };
       break;
     default:
       throw new Error(`unknown command "${cmd}": use init, rotate or prune`);
   }
   await mkdir(dirname(file), { recursive: true });
   await writeFile(file, JSON.stringify(next, null, 2), { mode: 0o600 });
-  process.stdout.write(`ride-code keys: ${cmd} -> active ${next.activeKid} (${next.keys.length} key(s)) in ${file}\n`);
+  process.stdout.write(
+    `ride-code keys: ${cmd} -> active ${next.activeKid} (${next.keys.length} key(s)) in ${file}\n`,
+  );
+}
+
+/** A development signing key for bearer tokens; production verifies the real IdP's keys. */
+async function initAccessKeys(): Promise<void> {
+  const file = process.env.ACCESS_KEYS_FILE || '.data/keys/access-keys.json';
+  if (
+    await readFile(file).then(
+      () => true,
+      () => false,
+    )
+  )
+    return;
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, JSON.stringify(await newAccessKeyFile(), null, 2), { mode: 0o600 });
+  process.stdout.write(`access-token dev key created in ${file}\n`);
 }
 
 main().catch((e: unknown) => {

@@ -9,7 +9,9 @@ async function main(): Promise<void> {
     return;
   }
   const applied = await runMigrations(url);
-  process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');
+  process.stdout.write(
+    applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n',
+  );
 }
 
 main().catch((e: unknown) => {

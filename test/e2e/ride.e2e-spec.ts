@@ -1,9 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { Client } from 'pg';
 import type { NatsConnection } from 'nats';
 import { SignJWT } from 'jose';
 import { REASON_OUTCOME, type GateReply } from '@app/protocol';
-import { healthy, person, rideCode, rider } from '../support/factories';
+import { asRider, healthy, person, rideCode, rider } from '../support/factories';
 import {
   natsClient,
   rawRequest,
@@ -13,6 +14,7 @@ import {
   testDatabaseUrl,
   uniqueId,
   type GatewayUnderTest,
+  bearer,
 } from '../support/stack';
 import type { RunningAuthority } from '../../apps/health-authority/src/app';
 
@@ -44,10 +46,18 @@ describe('the one-code ride over raw NATS and HTTP', () => {
   const now = () => Date.now();
   const gate = () => uniqueId('G');
   const rideTap = async (riderId: string, extra: Partial<Parameters<typeof tap>[1]> = {}) =>
-    tap(nc, { stationId: PILOT, gateId: gate(), credential: { kind: 'ride-code', code: await rideCode(gw.url, riderId) }, ...extra });
+    tap(nc, {
+      stationId: PILOT,
+      gateId: gate(),
+      credential: { kind: 'ride-code', code: await rideCode(gw.url, riderId) },
+      ...extra,
+    });
 
   const expectReply = (r: GateReply, outcome: GateReply['outcome'], reasons: string[]) => {
-    expect({ outcome: r.outcome, reasons: [...r.reasons].sort() }).toEqual({ outcome, reasons: [...reasons].sort() });
+    expect({ outcome: r.outcome, reasons: [...r.reasons].sort() }).toEqual({
+      outcome,
+      reasons: [...reasons].sort(),
+    });
     expect(r.v).toBe(1);
     expect(r.display.zh.length).toBeGreaterThan(0);
     expect(r.display.en.length).toBeGreaterThan(0);
@@ -59,20 +69,53 @@ describe('the one-code ride over raw NATS and HTTP', () => {
     const reply = await rideTap(r.riderId);
     expectReply(reply, 'open', []);
     expect(reply.policyVersion).toBe('rv-20220601-pilot');
-    const row = await db.query('SELECT rider_id, station_id, policy_version, policy_hash FROM check_ins WHERE id = $1', [reply.checkInId]);
+    const row = await db.query(
+      'SELECT rider_id, station_id, policy_version, policy_hash FROM check_ins WHERE id = $1',
+      [reply.checkInId],
+    );
     expect(row.rows).toEqual([
-      { rider_id: r.riderId, station_id: PILOT, policy_version: 'rv-20220601-pilot', policy_hash: expect.stringMatching(/^[0-9a-f]{64}$/) },
+      {
+        rider_id: r.riderId,
+        station_id: PILOT,
+        policy_version: 'rv-20220601-pilot',
+        policy_hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+      },
     ]);
   });
 
   it.each([
-    ['a yellow code', { colour: 'yellow' as const, negativeTestsAt: [Date.now() - 5 * HOUR] }, 36.5, ['HEALTH_CODE_NOT_GREEN']],
-    ['a red code and no test', { colour: 'red' as const }, 36.5, ['HEALTH_CODE_NOT_GREEN', 'TEST_MISSING']],
+    [
+      'a yellow code',
+      { colour: 'yellow' as const, negativeTestsAt: [Date.now() - 5 * HOUR] },
+      36.5,
+      ['HEALTH_CODE_NOT_GREEN'],
+    ],
+    [
+      'a red code and no test',
+      { colour: 'red' as const },
+      36.5,
+      ['HEALTH_CODE_NOT_GREEN', 'TEST_MISSING'],
+    ],
     ['no test on record', { colour: 'green' as const }, 36.5, ['TEST_MISSING']],
-    ['a test sampled 72 h + 1 min ago', { negativeTestsAt: [Date.now() - 72 * HOUR - 60_000] }, 36.5, ['TEST_EXPIRED']],
+    [
+      'a test sampled 72 h + 1 min ago',
+      { negativeTestsAt: [Date.now() - 72 * HOUR - 60_000] },
+      36.5,
+      ['TEST_EXPIRED'],
+    ],
     ['a fever at exactly the threshold', healthy(Date.now()), 37.3, ['TEMPERATURE_HIGH']],
-    ['no temperature reading where one is required', healthy(Date.now()), null, ['TEMPERATURE_MISSING']],
-    ['a fever and an expired test', { negativeTestsAt: [Date.now() - 100 * HOUR] }, 38.2, ['TEMPERATURE_HIGH', 'TEST_EXPIRED']],
+    [
+      'no temperature reading where one is required',
+      healthy(Date.now()),
+      null,
+      ['TEMPERATURE_MISSING'],
+    ],
+    [
+      'a fever and an expired test',
+      { negativeTestsAt: [Date.now() - 100 * HOUR] },
+      38.2,
+      ['TEMPERATURE_HIGH', 'TEST_EXPIRED'],
+    ],
   ])('sends to staff for %s', async (_name, spec, temperatureC, reasons) => {
     const r = await rider(gw.url, authority.url, spec);
     const reply = await rideTap(r.riderId, { temperatureC });
@@ -87,43 +130,80 @@ describe('the one-code ride over raw NATS and HTTP', () => {
 
   it('answers ONE_CODE_NOT_ENABLED where the pilot does not run', async () => {
     const r = await rider(gw.url, authority.url, healthy(now()));
-    const reply = await tap(nc, { stationId: NOT_PILOT, gateId: gate(), credential: { kind: 'ride-code', code: await rideCode(gw.url, r.riderId) } });
+    const reply = await tap(nc, {
+      stationId: NOT_PILOT,
+      gateId: gate(),
+      credential: { kind: 'ride-code', code: await rideCode(gw.url, r.riderId) },
+    });
     expectReply(reply, 'see-staff', ['ONE_CODE_NOT_ENABLED']);
     expect(reply.policyVersion).toBe('rv-20220601-network');
   });
 
   it.each([
     ['card', { kind: 'card' as const, cardNo: 'C123456' }, 'VENUE_CHECK_REQUIRED'],
-    ['single-journey', { kind: 'single-journey' as const, ticketNo: 'SJ1' }, 'VENUE_CHECK_REQUIRED'],
-    ['companion-ticket', { kind: 'companion-ticket' as const, ticketNo: 'CT1' }, 'VENUE_CHECK_REQUIRED'],
+    [
+      'single-journey',
+      { kind: 'single-journey' as const, ticketNo: 'SJ1' },
+      'VENUE_CHECK_REQUIRED',
+    ],
+    [
+      'companion-ticket',
+      { kind: 'companion-ticket' as const, ticketNo: 'CT1' },
+      'VENUE_CHECK_REQUIRED',
+    ],
     ['day-ticket', { kind: 'day-ticket' as const, ticketNo: 'DT1' }, 'VENUE_CHECK_REQUIRED'],
-    ['offline-code', { kind: 'offline-code' as const, code: 'OFFLINE-XYZ' }, 'OFFLINE_CODE_NEEDS_STAFF'],
+    [
+      'offline-code',
+      { kind: 'offline-code' as const, code: 'OFFLINE-XYZ' },
+      'OFFLINE_CODE_NEEDS_STAFF',
+    ],
   ])('answers a %s from the reason table', async (_kind, credential, reason) => {
-    expectReply(await tap(nc, { stationId: PILOT, gateId: gate(), credential }), 'see-staff', [reason]);
+    expectReply(await tap(nc, { stationId: PILOT, gateId: gate(), credential }), 'see-staff', [
+      reason,
+    ]);
   });
 
   it('repeats the same reply for a retried tapId and records one check-in', async () => {
     const r = await rider(gw.url, authority.url, healthy(now()));
-    const body = { stationId: PILOT, gateId: gate(), tapId: uniqueId('retry-'), credential: { kind: 'ride-code' as const, code: await rideCode(gw.url, r.riderId) } };
+    const body = {
+      stationId: PILOT,
+      gateId: gate(),
+      tapId: uniqueId('retry-'),
+      credential: { kind: 'ride-code' as const, code: await rideCode(gw.url, r.riderId) },
+    };
     const [a, b] = await Promise.all([tap(nc, body), tap(nc, body)]);
     const c = await tap(nc, body);
     expectReply(a, 'open', []);
     expect(b).toEqual(a);
     expect(c).toEqual(a);
-    const rows = await db.query('SELECT count(*)::int AS n FROM check_ins WHERE tap_id = $1', [body.tapId]);
+    const rows = await db.query('SELECT count(*)::int AS n FROM check_ins WHERE tap_id = $1', [
+      body.tapId,
+    ]);
     expect(rows.rows[0].n).toBe(1);
   });
 
   it('denies a replayed code at another gate, even sent at the same instant', async () => {
     const r1 = await rider(gw.url, authority.url, healthy(now()));
     const code = await rideCode(gw.url, r1.riderId);
-    const first = await tap(nc, { stationId: PILOT, gateId: gate(), credential: { kind: 'ride-code', code } });
+    const first = await tap(nc, {
+      stationId: PILOT,
+      gateId: gate(),
+      credential: { kind: 'ride-code', code },
+    });
     expectReply(first, 'open', []);
-    expectReply(await tap(nc, { stationId: PILOT, gateId: gate(), credential: { kind: 'ride-code', code } }), 'deny', ['CODE_REPLAYED']);
+    expectReply(
+      await tap(nc, { stationId: PILOT, gateId: gate(), credential: { kind: 'ride-code', code } }),
+      'deny',
+      ['CODE_REPLAYED'],
+    );
 
     const r2 = await rider(gw.url, authority.url, healthy(now()));
     const code2 = await rideCode(gw.url, r2.riderId);
-    const race = await Promise.all([gate(), gate(), gate()].map((g) => tap(nc, { stationId: PILOT, gateId: g, credential: { kind: 'ride-code', code: code2 } })));
+    const race = await Promise.all(
+      [gate(), gate(), gate()].map((g) =>
+        tap(nc, { stationId: PILOT, gateId: g, credential: { kind: 'ride-code', code: code2 } }),
+      ),
+    );
     expect(race.filter((x) => x.outcome === 'open')).toHaveLength(1);
     expect(race.filter((x) => x.reasons.includes('CODE_REPLAYED'))).toHaveLength(2);
   });
@@ -151,24 +231,62 @@ describe('the one-code ride over raw NATS and HTTP', () => {
       .setExpirationTime(iat + 60)
       .setJti(uniqueId('jti'))
       .sign(keys.signingKey);
-    expectReply(await tap(nc, { stationId: PILOT, gateId: gate(), credential: { kind: 'ride-code', code: expired } }), 'deny', ['CODE_EXPIRED']);
-    expectReply(await tap(nc, { stationId: PILOT, gateId: gate(), mode: 'exit', credential: { kind: 'ride-code', code: expired } }), 'open', []);
+    expectReply(
+      await tap(nc, {
+        stationId: PILOT,
+        gateId: gate(),
+        credential: { kind: 'ride-code', code: expired },
+      }),
+      'deny',
+      ['CODE_EXPIRED'],
+    );
+    expectReply(
+      await tap(nc, {
+        stationId: PILOT,
+        gateId: gate(),
+        mode: 'exit',
+        credential: { kind: 'ride-code', code: expired },
+      }),
+      'open',
+      [],
+    );
   });
 
   it('denies forged codes with CODE_INVALID', async () => {
     const r = await rider(gw.url, authority.url, healthy(now()));
     const good = await rideCode(gw.url, r.riderId);
     const [h, p, s] = good.split('.');
-    const otherRider = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p, 'base64url').toString()), sub: 'someone-else' })).toString('base64url');
+    const otherRider = Buffer.from(
+      JSON.stringify({
+        ...JSON.parse(Buffer.from(p, 'base64url').toString()),
+        sub: 'someone-else',
+      }),
+    ).toString('base64url');
     for (const code of ['not-a-code', `${h}.${otherRider}.${s}`, good.slice(0, -4)]) {
-      expectReply(await tap(nc, { stationId: PILOT, gateId: gate(), credential: { kind: 'ride-code', code } }), 'deny', ['CODE_INVALID']);
+      expectReply(
+        await tap(nc, {
+          stationId: PILOT,
+          gateId: gate(),
+          credential: { kind: 'ride-code', code },
+        }),
+        'deny',
+        ['CODE_INVALID'],
+      );
     }
   });
 
   it('answers every malformed message with MALFORMED_REQUEST and keeps running', async () => {
     const g = gate();
     const subject = `metro.gate.${PILOT}.${g}.tap`;
-    const valid = { v: 1, tapId: uniqueId('mal-'), stationId: PILOT, gateId: g, mode: 'entry', temperatureC: 36.5, credential: { kind: 'card', cardNo: 'C1' } };
+    const valid = {
+      v: 1,
+      tapId: uniqueId('mal-'),
+      stationId: PILOT,
+      gateId: g,
+      mode: 'entry',
+      temperatureC: 36.5,
+      credential: { kind: 'card', cardNo: 'C1' },
+    };
     const cases: unknown[] = [
       'not json',
       new Uint8Array([0xff, 0xfe, 0x7b]),
@@ -195,9 +313,15 @@ describe('the one-code ride over raw NATS and HTTP', () => {
     const r = await rider(gw.url, authority.url, healthy(now()));
     expectReply(await rideTap(r.riderId), 'open', []);
     await rideTap(r.riderId, { mode: 'exit' });
-    await request(gw.url).delete(`/riders/${r.riderId}/authorization`).expect(204);
+    await request(gw.url)
+      .delete(`/riders/${r.riderId}/authorization`)
+      .set(await asRider(r.riderId))
+      .expect(204);
     expectReply(await rideTap(r.riderId), 'see-staff', ['NOT_AUTHORIZED']);
-    const links = await db.query('SELECT count(*)::int AS n FROM health_links WHERE rider_id = $1', [r.riderId]);
+    const links = await db.query(
+      'SELECT count(*)::int AS n FROM health_links WHERE rider_id = $1',
+      [r.riderId],
+    );
     expect(links.rows[0].n).toBe(0);
   });
 
@@ -205,7 +329,11 @@ describe('the one-code ride over raw NATS and HTTP', () => {
     const r = await rider(gw.url, authority.url, healthy(now()));
     expectReply(await rideTap(r.riderId), 'open', []);
     await rideTap(r.riderId, { mode: 'exit' });
-    await request(authority.url).put(`/v1/persons/${r.idNumber}/colour`).set('x-api-key', 'test-authority-key').send({ colour: 'red' }).expect(204);
+    await request(authority.url)
+      .put(`/v1/persons/${r.idNumber}/colour`)
+      .set('x-api-key', 'test-authority-key')
+      .send({ colour: 'red' })
+      .expect(204);
     await new Promise((res) => setTimeout(res, 200)); // the change notice crosses NATS
     expectReply(await rideTap(r.riderId), 'see-staff', ['HEALTH_CODE_NOT_GREEN']);
   });
@@ -217,38 +345,97 @@ describe('the one-code ride over raw NATS and HTTP', () => {
   describe('HTTP', () => {
     it('registers, stores only a keyed hash of the ID number, and refuses a duplicate', async () => {
       const idNumber = await person(authority.url);
-      const res = await request(gw.url).post('/riders').send({ name: '李四', idNumber }).expect(201);
+      const auth = await asRider(randomUUID());
+      const res = await request(gw.url)
+        .post('/riders')
+        .set(auth)
+        .send({ name: '李四', idNumber })
+        .expect(201);
       const row = await db.query('SELECT id_hash FROM riders WHERE id = $1', [res.body.riderId]);
-      expect(row.rows[0].id_hash.toString('hex')).not.toContain(Buffer.from(idNumber).toString('hex'));
-      const dump = await db.query(`SELECT count(*)::int AS n FROM riders WHERE encode(id_hash, 'escape') LIKE $1`, [`%${idNumber}%`]);
+      expect(row.rows[0].id_hash.toString('hex')).not.toContain(
+        Buffer.from(idNumber).toString('hex'),
+      );
+      const dump = await db.query(
+        `SELECT count(*)::int AS n FROM riders WHERE encode(id_hash, 'escape') LIKE $1`,
+        [`%${idNumber}%`],
+      );
       expect(dump.rows[0].n).toBe(0);
-      await request(gw.url).post('/riders').send({ name: '李四', idNumber }).expect(409);
+      await request(gw.url)
+        .post('/riders')
+        .set(await asRider(randomUUID()))
+        .send({ name: '李四', idNumber })
+        .expect(409);
     });
 
     it('says which field is wrong', async () => {
-      const res = await request(gw.url).post('/riders').send({ name: '', idNumber: '123', extra: 1 }).expect(400);
+      const auth = await asRider(randomUUID());
+      const res = await request(gw.url)
+        .post('/riders')
+        .set(auth)
+        .send({ name: '', idNumber: '123', extra: 1 })
+        .expect(400);
       expect(res.body.code).toBe('VALIDATION_FAILED');
       expect(res.body.message).toMatch(/idNumber/);
       expect(res.body.message).toMatch(/name/);
       expect(res.body.message).toMatch(/extra/);
-      await request(gw.url).post('/riders').set('content-type', 'application/json').send('{"name":').expect(400);
-      await request(gw.url).get('/riders/not-a-uuid/status').expect(400);
+      await request(gw.url)
+        .post('/riders')
+        .set(auth)
+        .set('content-type', 'application/json')
+        .send('{"name":')
+        .expect(400);
+      await request(gw.url)
+        .get('/riders/not-a-uuid/status')
+        .set(await asRider('not-a-uuid'))
+        .expect(400);
     });
 
     it('refuses authorization with the wrong ID number', async () => {
       const r = await rider(gw.url, authority.url, { authorized: false });
-      const res = await request(gw.url).post(`/riders/${r.riderId}/authorization`).send({ idNumber: '110101199001011234' }).expect(400);
+      const res = await request(gw.url)
+        .post(`/riders/${r.riderId}/authorization`)
+        .set(await asRider(r.riderId))
+        .send({ idNumber: '110101199001011234' })
+        .expect(400);
       expect(res.body.code).toBe('ID_NUMBER_MISMATCH');
     });
 
     it('shows the one-screen status, live, with hours left in the window', async () => {
       const r = await rider(gw.url, authority.url, { negativeTestsAt: [now() - 10 * HOUR] });
-      const res = await request(gw.url).get(`/riders/${r.riderId}/status`).expect(200);
-      expect(res.body).toMatchObject({ colour: 'green', windowHours: 72, latestTest: { result: 'negative' } });
+      const auth = await asRider(r.riderId);
+      const res = await request(gw.url).get(`/riders/${r.riderId}/status`).set(auth).expect(200);
+      expect(res.body).toMatchObject({
+        colour: 'green',
+        windowHours: 72,
+        latestTest: { result: 'negative' },
+      });
       expect(res.body.hoursLeft).toBeGreaterThan(61.5);
       expect(res.body.hoursLeft).toBeLessThanOrEqual(62);
-      await request(gw.url).delete(`/riders/${r.riderId}/authorization`).expect(204);
-      await request(gw.url).get(`/riders/${r.riderId}/status`).expect(409);
+      await request(gw.url)
+        .delete(`/riders/${r.riderId}/authorization`)
+        .set(await asRider(r.riderId))
+        .expect(204);
+      await request(gw.url).get(`/riders/${r.riderId}/status`).set(auth).expect(409);
+    });
+
+    it('needs a valid bearer token of the right role, for the rider themself', async () => {
+      const r = await rider(gw.url, authority.url, { authorized: false });
+      const path = `/riders/${r.riderId}/ride-code`;
+      const none = await request(gw.url).post(path).expect(401);
+      expect(none.body).toEqual({ code: 'UNAUTHENTICATED', message: 'a bearer token is required' });
+      await request(gw.url).post(path).set('authorization', 'Bearer not.a.token').expect(401);
+      await request(gw.url)
+        .post(path)
+        .set(await bearer({ sub: 'op-1', role: 'operator' }))
+        .expect(403);
+      // Another rider's token: 403 whether or not the target exists, so existence never leaks.
+      const other = await asRider(randomUUID());
+      const a = await request(gw.url).post(path).set(other).expect(403);
+      const b = await request(gw.url)
+        .post(`/riders/${randomUUID()}/ride-code`)
+        .set(other)
+        .expect(403);
+      expect(a.body).toEqual(b.body);
     });
 
     it('publishes the JWKS, OpenAPI, readiness, liveness and metrics', async () => {
@@ -256,8 +443,12 @@ describe('the one-code ride over raw NATS and HTTP', () => {
       expect(jwks.body.keys[0]).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256' });
       expect(jwks.body.keys[0].d).toBeUndefined();
       const doc = await request(gw.url).get('/docs-json').expect(200);
-      expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/riders', '/riders/{riderId}/ride-code']));
-      await request(gw.url).get('/health').expect(200, { status: 'ok', checks: { postgres: 'up', nats: 'up' } });
+      expect(Object.keys(doc.body.paths)).toEqual(
+        expect.arrayContaining(['/riders', '/riders/{riderId}/ride-code']),
+      );
+      await request(gw.url)
+        .get('/health')
+        .expect(200, { status: 'ok', checks: { postgres: 'up', nats: 'up' } });
       await request(gw.url).get('/health/live').expect(200);
       const metrics = await request(gw.url).get('/metrics').expect(200);
       expect(metrics.text).toMatch(/gateway_decision_seconds_bucket\{le="[^"]+",outcome="open"\}/);

@@ -3,7 +3,14 @@ import { parseInstant } from '@app/protocol';
 import { fixedClock } from '../../apps/gateway/src/common/clock';
 import type { RunningAuthority } from '../../apps/health-authority/src/app';
 import { rideCode, rider } from '../support/factories';
-import { natsClient, startAuthority, startTestGateway, tap, uniqueId, type GatewayUnderTest } from '../support/stack';
+import {
+  natsClient,
+  startAuthority,
+  startTestGateway,
+  tap,
+  uniqueId,
+  type GatewayUnderTest,
+} from '../support/stack';
 
 const at = (iso: string): number => parseInstant(iso) as number;
 
@@ -32,15 +39,24 @@ describe('the 2022 window switch at a gate', () => {
     ['2022-06-01T00:00:00.000+08:00', 'open', [], 'rv-20220601-pilot'],
     ['2022-06-01T00:59:59.999+08:00', 'open', [], 'rv-20220601-pilot'],
     ['2022-06-01T01:00:00.000+08:00', 'see-staff', ['TEST_EXPIRED'], 'rv-20220601-pilot'],
-  ])('a test sampled 2022-05-29 01:00, tapped at %s: %s', async (instant, outcome, reasons, policy) => {
-    clock.set(at(instant));
-    const r = await rider(gw.url, authority.url, { negativeTestsAt: [at('2022-05-29T01:00:00.000+08:00')] });
-    const reply = await tap(nc, {
-      stationId: 'S0312',
-      gateId: uniqueId('G'),
-      credential: { kind: 'ride-code', code: await rideCode(gw.url, r.riderId) },
-    });
-    expect({ outcome: reply.outcome, reasons: reply.reasons, policy: reply.policyVersion }).toEqual({ outcome, reasons, policy });
-    expect(reply.decidedAt).toBe(instant);
-  });
+  ])(
+    'a test sampled 2022-05-29 01:00, tapped at %s: %s',
+    async (instant, outcome, reasons, policy) => {
+      clock.set(at(instant));
+      const r = await rider(gw.url, authority.url, {
+        negativeTestsAt: [at('2022-05-29T01:00:00.000+08:00')],
+      });
+      const reply = await tap(nc, {
+        stationId: 'S0312',
+        gateId: uniqueId('G'),
+        credential: { kind: 'ride-code', code: await rideCode(gw.url, r.riderId) },
+      });
+      expect({
+        outcome: reply.outcome,
+        reasons: reply.reasons,
+        policy: reply.policyVersion,
+      }).toEqual({ outcome, reasons, policy });
+      expect(reply.decidedAt).toBe(instant);
+    },
+  );
 });

@@ -1,7 +1,8 @@
 import request from 'supertest';
 import type { Colour } from '@app/decision';
 import { formatShanghai } from '@app/protocol';
-import { AUTHORITY_KEY, randomIdNumber } from './stack';
+import { randomUUID } from 'node:crypto';
+import { AUTHORITY_KEY, bearer, randomIdNumber } from './stack';
 
 const HOUR = 3_600_000;
 
@@ -16,19 +17,23 @@ export interface PersonSpec {
 /** A person known to the health authority, with a status of our choosing. */
 export async function person(authorityUrl: string, spec: PersonSpec = {}): Promise<string> {
   const api = request(authorityUrl);
-  let idNumber = randomIdNumber(spec.birthYear);
+  let idNumber = randomIdNumber({ birthYear: spec.birthYear });
   // Random numbers can collide; the authority says so with a 409, and we draw again.
   for (;;) {
     const res = await api
       .post('/v1/persons')
       .set('x-api-key', AUTHORITY_KEY)
-      .send({ idNumber, name: spec.name ?? '测试乘客', birthDate: `${idNumber.slice(6, 10)}-${idNumber.slice(10, 12)}-${idNumber.slice(12, 14)}` });
+      .send({ idNumber, name: spec.name ?? '测试乘客', birthDate: birthDateOf(idNumber) });
     if (res.status === 201) break;
     if (res.status !== 409) throw new Error(`authority: ${res.status} ${res.text}`);
-    idNumber = randomIdNumber(spec.birthYear);
+    idNumber = randomIdNumber({ birthYear: spec.birthYear });
   }
   if (spec.colour && spec.colour !== 'green') {
-    await api.put(`/v1/persons/${idNumber}/colour`).set('x-api-key', AUTHORITY_KEY).send({ colour: spec.colour }).expect(204);
+    await api
+      .put(`/v1/persons/${idNumber}/colour`)
+      .set('x-api-key', AUTHORITY_KEY)
+      .send({ colour: spec.colour })
+      .expect(204);
   }
   for (const at of spec.negativeTestsAt ?? []) {
     await api
@@ -50,20 +55,44 @@ export interface TestRider {
 }
 
 /** Registered at the gateway (and, by default, authorized for health linkage). */
-export async function rider(gatewayUrl: string, authorityUrl: string, spec: RiderSpec = {}): Promise<TestRider> {
+export async function rider(
+  gatewayUrl: string,
+  authorityUrl: string,
+  spec: RiderSpec = {},
+): Promise<TestRider> {
   const idNumber = await person(authorityUrl, spec);
-  const res = await request(gatewayUrl).post('/riders').send({ name: spec.name ?? '测试乘客', idNumber }).expect(201);
-  const riderId = (res.body as { riderId: string }).riderId;
+  const riderId = randomUUID();
+  const auth = await asRider(riderId);
+  await request(gatewayUrl)
+    .post('/riders')
+    .set(auth)
+    .send({ name: spec.name ?? '测试乘客', idNumber })
+    .expect(201);
   if (spec.authorized !== false) {
-    await request(gatewayUrl).post(`/riders/${riderId}/authorization`).send({ idNumber }).expect(201);
+    await request(gatewayUrl)
+      .post(`/riders/${riderId}/authorization`)
+      .set(auth)
+      .send({ idNumber })
+      .expect(201);
   }
   return { riderId, idNumber };
 }
 
 /** A healthy rider: green, negative test sampled `hoursAgo` before `now`. */
-export const healthy = (now: number, hoursAgo = 5): RiderSpec => ({ colour: 'green', negativeTestsAt: [now - hoursAgo * HOUR] });
+export const healthy = (now: number, hoursAgo = 5): RiderSpec => ({
+  colour: 'green',
+  negativeTestsAt: [now - hoursAgo * HOUR],
+});
 
 export async function rideCode(gatewayUrl: string, riderId: string): Promise<string> {
-  const res = await request(gatewayUrl).post(`/riders/${riderId}/ride-code`).expect(201);
+  const res = await request(gatewayUrl)
+    .post(`/riders/${riderId}/ride-code`)
+    .set(await asRider(riderId))
+    .expect(201);
   return (res.body as { code: string }).code;
 }
+
+export const asRider = (riderId: string) => bearer({ sub: riderId, role: 'rider' });
+
+const birthDateOf = (idNumber: string): string =>
+  `${idNumber.slice(6, 10)}-${idNumber.slice(10, 12)}-${idNumber.slice(12, 14)}`;

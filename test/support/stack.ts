@@ -1,20 +1,27 @@
-import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { connect, JSONCodec, type NatsConnection } from 'nats';
 import { loadKeySet, newKeySet, type LoadedKeySet } from '@app/ride-code';
+import {
+  accessSigner,
+  accessVerifier,
+  mintAccessToken,
+  newAccessKeyFile,
+  type AccessKeyFile,
+  type Principal,
+} from '@app/access-token';
 import type { GateReply, GateCredential } from '@app/protocol';
 import { bootstrapAuthority, type RunningAuthority } from '../../apps/health-authority/src/app';
 import { startGateway, type RunningGateway } from '../../apps/gateway/src/bootstrap';
 import { loadConfig, type GatewayConfig } from '../../apps/gateway/src/config';
 import type { Clock } from '../../apps/gateway/src/common/clock';
+import { randomIdNumber, testDatabaseUrl, testNatsUrl, uniqueId } from './db';
 
 export const AUTHORITY_KEY = 'test-authority-key';
 const json = JSONCodec<unknown>();
 
-export const testDatabaseUrl = (): string =>
-  process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/gateway_test';
-export const natsUrl = (): string => process.env.NATS_URL || 'nats://127.0.0.1:4222';
+export { randomIdNumber, testDatabaseUrl, uniqueId };
+const natsUrl = testNatsUrl;
 
 /** Everything the gateway logged, for assertions (e.g. that no health value was logged). */
 export class LogCapture extends Writable {
@@ -37,7 +44,21 @@ export async function startAuthority(): Promise<RunningAuthority> {
 
 let sharedKeys: Promise<LoadedKeySet> | null = null;
 /** One key set per test process: importing keys is slow and not what is under test. */
-export const testKeys = (): Promise<LoadedKeySet> => (sharedKeys ??= newKeySet('test-k1').then(loadKeySet));
+export const testKeys = (): Promise<LoadedKeySet> =>
+  (sharedKeys ??= newKeySet('test-k1').then(loadKeySet));
+
+let accessKeys: Promise<AccessKeyFile> | null = null;
+const testAccessKeys = (): Promise<AccessKeyFile> =>
+  (accessKeys ??= newAccessKeyFile('test-access'));
+
+/** A bearer token for the gateway under test, as the identity provider would issue it. */
+export async function tokenFor(p: Principal, ttlSeconds = 600): Promise<string> {
+  return mintAccessToken(await accessSigner(await testAccessKeys()), p, ttlSeconds);
+}
+
+export const bearer = async (p: Principal): Promise<{ authorization: string }> => ({
+  authorization: `Bearer ${await tokenFor(p)}`,
+});
 
 export interface GatewayUnderTest extends RunningGateway {
   config: GatewayConfig;
@@ -63,22 +84,9 @@ export async function startTestGateway(
     clock: opts.clock,
     logger: pino({ level: 'info' }, logs),
     rideCodeKeys: opts.keys ?? (await testKeys()),
+    accessVerifier: await accessVerifier(await testAccessKeys()),
   });
   return { ...gw, config, logs };
-}
-
-/** Ids that match the protocol's ^[A-Za-z0-9_-]{1,32}$, unique per test. */
-export const uniqueId = (prefix: string): string => `${prefix}${randomBytes(5).toString('hex')}`;
-
-/** A random ID number with a chosen birth year: ^[0-9]{17}[0-9X]$. */
-export function randomIdNumber(birthYear = 1990): string {
-  const r = randomBytes(6);
-  const mm = String((r[0] % 12) + 1).padStart(2, '0');
-  const dd = String((r[1] % 28) + 1).padStart(2, '0');
-  const seq = String(r.readUInt16BE(2) % 1000).padStart(3, '0');
-  const check = '0123456789X'[r[4] % 11];
-  const area = 310101 + (r[5] % 16);
-  return `${area}${birthYear}${mm}${dd}${seq}${check}`;
 }
 
 export async function natsClient(): Promise<NatsConnection> {
@@ -108,8 +116,17 @@ export async function tap(nc: NatsConnection, t: TapInput): Promise<GateReply> {
   return rawRequest(nc, `metro.gate.${t.stationId}.${t.gateId}.tap`, body);
 }
 
-export async function rawRequest(nc: NatsConnection, subject: string, body: unknown): Promise<GateReply> {
-  const data = body instanceof Uint8Array ? body : typeof body === 'string' ? new TextEncoder().encode(body) : json.encode(body);
+export async function rawRequest(
+  nc: NatsConnection,
+  subject: string,
+  body: unknown,
+): Promise<GateReply> {
+  const data =
+    body instanceof Uint8Array
+      ? body
+      : typeof body === 'string'
+        ? new TextEncoder().encode(body)
+        : json.encode(body);
   const m = await nc.request(subject, data, { timeout: 5_000 });
   return json.decode(m.data) as GateReply;
 }

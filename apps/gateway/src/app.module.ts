@@ -1,4 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { ThrottlerModule } from '@nestjs/throttler';
+import type { AccessVerifier } from '@app/access-token';
+import { AuthGuard, CallerThrottlerGuard } from './auth/auth';
 import type { LoadedKeySet } from '@app/ride-code';
 import type { NatsConnection } from 'nats';
 import type { Pool } from 'pg';
@@ -7,7 +11,15 @@ import { AdmissionsRepository } from './admissions/admissions.repository';
 import { MaintenanceService } from './admissions/maintenance.service';
 import type { Clock } from './common/clock';
 import type { Logger } from './common/logger';
-import { CLOCK, CONFIG, LOGGER, NATS, PG_POOL, RIDE_CODE_KEYS } from './common/tokens';
+import {
+  ACCESS_VERIFIER,
+  CLOCK,
+  CONFIG,
+  LOGGER,
+  NATS,
+  PG_POOL,
+  RIDE_CODE_KEYS,
+} from './common/tokens';
 import type { GatewayConfig } from './config';
 import { GateServer } from './gate/gate.server';
 import { IdempotencyCache } from './gate/idempotency.cache';
@@ -31,6 +43,7 @@ export interface GatewayResources {
   pool: Pool;
   nats: NatsConnection;
   rideCodeKeys: LoadedKeySet;
+  accessVerifier: AccessVerifier;
 }
 
 @Module({})
@@ -38,6 +51,7 @@ export class GatewayModule {
   static create(r: GatewayResources): DynamicModule {
     return {
       module: GatewayModule,
+      imports: [ThrottlerModule.forRoot([{ ttl: 60_000, limit: r.config.riderRequestsPerMinute }])],
       controllers: [RidersController, OpsController],
       providers: [
         { provide: CONFIG, useValue: r.config },
@@ -46,6 +60,9 @@ export class GatewayModule {
         { provide: PG_POOL, useValue: r.pool },
         { provide: NATS, useValue: r.nats },
         { provide: RIDE_CODE_KEYS, useValue: r.rideCodeKeys },
+        { provide: ACCESS_VERIFIER, useValue: r.accessVerifier },
+        { provide: APP_GUARD, useClass: AuthGuard },
+        CallerThrottlerGuard,
         Metrics,
         RulesRepository,
         RulesService,

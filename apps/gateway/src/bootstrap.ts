@@ -7,6 +7,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { connect, type NatsConnection } from 'nats';
 import { createPool, runMigrations } from '@app/persistence';
 import { loadKeySet, type KeySetFile, type LoadedKeySet } from '@app/ride-code';
+import { accessVerifier, type AccessKeyFile, type AccessVerifier } from '@app/access-token';
 import { GatewayModule } from './app.module';
 import { systemClock, type Clock } from './common/clock';
 import { HttpErrorFilter } from './common/http-error.filter';
@@ -18,6 +19,8 @@ export interface GatewayOptions {
   logger?: Logger;
   /** Tests pass keys in; otherwise they are read from RIDE_CODE_KEYS_FILE. */
   rideCodeKeys?: LoadedKeySet;
+  /** Tests pass a verifier in; otherwise public keys are read from ACCESS_KEYS_FILE. */
+  accessVerifier?: AccessVerifier;
 }
 
 export interface RunningGateway {
@@ -27,47 +30,82 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-export async function readKeySet(file: string): Promise<LoadedKeySet> {
+async function readJson<T>(file: string, variable: string): Promise<T> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch {
-    throw new Error(`ride-code keys not found at ${file}: run "npm run keys -- init" or set RIDE_CODE_KEYS_FILE`);
+    throw new Error(`${file} not found: run "npm run keys -- init" or set ${variable}`);
   }
-  return loadKeySet(JSON.parse(text) as KeySetFile);
+  return JSON.parse(text) as T;
 }
+
+export const readKeySet = async (file: string): Promise<LoadedKeySet> =>
+  loadKeySet(await readJson<KeySetFile>(file, 'RIDE_CODE_KEYS_FILE'));
 
 /** Opens NATS so that it never gives up: the default is 10 reconnect attempts. */
 export function connectNats(url: string, name: string, logger: Logger): Promise<NatsConnection> {
   logger.info({ url }, 'connecting to NATS');
-  return connect({ servers: url, name, maxReconnectAttempts: -1, reconnectTimeWait: 500, waitOnFirstConnect: true, pingInterval: 10_000 });
+  return connect({
+    servers: url,
+    name,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 500,
+    waitOnFirstConnect: true,
+    pingInterval: 10_000,
+  });
 }
 
-export async function startGateway(config: GatewayConfig, opts: GatewayOptions = {}): Promise<RunningGateway> {
+export async function startGateway(
+  config: GatewayConfig,
+  opts: GatewayOptions = {},
+): Promise<RunningGateway> {
   const logger = opts.logger ?? createLogger(config.logLevel);
   if (config.runMigrations) {
     const applied = await runMigrations(config.databaseUrl);
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
   }
   const rideCodeKeys = opts.rideCodeKeys ?? (await readKeySet(config.rideCodeKeysFile));
+  const verifier =
+    opts.accessVerifier ??
+    (await accessVerifier(
+      await readJson<AccessKeyFile>(config.accessKeysFile, 'ACCESS_KEYS_FILE'),
+      config.accessIssuer,
+    ));
   const pool = createPool(config.databaseUrl, logger, { max: 12 });
   const nats = await connectNats(config.natsUrl, `gateway-${process.pid}`, logger);
 
   const app = await NestFactory.create<NestExpressApplication>(
-    GatewayModule.create({ config, clock: opts.clock ?? systemClock, logger, pool, nats, rideCodeKeys }),
+    GatewayModule.create({
+      config,
+      clock: opts.clock ?? systemClock,
+      logger,
+      pool,
+      nats,
+      rideCodeKeys,
+      accessVerifier: verifier,
+    }),
     { logger: ['error', 'warn'], bodyParser: false },
   );
   app.useBodyParser('json', { limit: '16kb' });
   app.useGlobalPipes(
-    new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: false }),
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      stopAtFirstError: false,
+    }),
   );
   app.useGlobalFilters(new HttpErrorFilter(logger));
   const doc = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
       .setTitle('One code to ride: fare-gate gateway')
-      .setDescription('Rider, operator and staff API. Gates speak gate protocol v1 on NATS (see README).')
+      .setDescription(
+        'Rider, operator and staff API. Gates speak gate protocol v1 on NATS (see README).',
+      )
       .setVersion('1')
+      .addBearerAuth()
       .build(),
   );
   SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs-json' });

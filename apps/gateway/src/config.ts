@@ -20,6 +20,9 @@ export interface GatewayConfig {
   shutdownGraceMs: number;
   logLevel: string;
   runMigrations: boolean;
+  accessKeysFile: string;
+  accessIssuer: string;
+  riderRequestsPerMinute: number;
 }
 
 export class ConfigError extends Error {}
@@ -56,16 +59,23 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
   const production = env.NODE_ENV === 'production';
   const idHashKey = env.ID_HASH_KEY || (production ? '' : DEV_ID_HASH_KEY);
   if (idHashKey.length < 16) {
-    throw new ConfigError('ID_HASH_KEY must be set to a secret of at least 16 characters (required in production)');
+    throw new ConfigError(
+      'ID_HASH_KEY must be set to a secret of at least 16 characters (required in production)',
+    );
   }
   const logLevel = env.LOG_LEVEL || 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
-    throw new ConfigError(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent`);
+    throw new ConfigError(
+      `LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent`,
+    );
   }
   return {
     host: env.HOST || '127.0.0.1',
     port: int(env, 'PORT', 3000, 0, 65535),
-    databaseUrl: url(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/gateway', ['postgres:', 'postgresql:']),
+    databaseUrl: url(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/gateway', [
+      'postgres:',
+      'postgresql:',
+    ]),
     natsUrl: url(env, 'NATS_URL', 'nats://127.0.0.1:4222', ['nats:', 'tls:']),
     authorityUrl: url(env, 'AUTHORITY_URL', 'http://127.0.0.1:3100', ['http:', 'https:']),
     authorityApiKey: env.AUTHORITY_API_KEY || 'dev-authority-key',
@@ -83,5 +93,8 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 120_000),
     logLevel,
     runMigrations: env.RUN_MIGRATIONS !== 'false',
+    accessKeysFile: env.ACCESS_KEYS_FILE || '.data/keys/access-keys.json',
+    accessIssuer: env.ACCESS_ISSUER || 'one-code-ride-dev-idp',
+    riderRequestsPerMinute: int(env, 'RIDER_REQUESTS_PER_MINUTE', 120, 1, 100_000),
   };
 }

@@ -3,7 +3,13 @@ import { MIGRATIONS } from '../../../migrations';
 
 /** Runs pending migrations (never `synchronize`); returns the names it applied. */
 export async function runMigrations(url: string): Promise<string[]> {
-  const ds = new DataSource({ type: 'postgres', url, migrations: MIGRATIONS, migrationsRun: false, logging: false });
+  const ds = new DataSource({
+    type: 'postgres',
+    url,
+    migrations: MIGRATIONS,
+    migrationsRun: false,
+    logging: false,
+  });
   await ds.initialize();
   try {
     // An advisory lock lets several instances start at once without racing the migrations.

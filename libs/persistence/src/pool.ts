@@ -8,7 +8,11 @@ export interface PoolLogger {
  * A pg pool that survives a database restart: without an 'error' listener an idle client's
  * lost connection is an uncaught exception that kills the process.
  */
-export function createPool(connectionString: string, logger: PoolLogger, extra: PoolConfig = {}): Pool {
+export function createPool(
+  connectionString: string,
+  logger: PoolLogger,
+  extra: PoolConfig = {},
+): Pool {
   const pool = new Pool({ connectionString, max: 10, connectionTimeoutMillis: 2_000, ...extra });
   pool.on('error', (err) => logger.warn({ err: err.message }, 'postgres idle client error'));
   return pool;

@@ -17,7 +17,8 @@ export function parseInstant(text: string): number | null {
   const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
   const day = new Date(Date.UTC(2000, 0, 1));
   day.setUTCFullYear(y, mo - 1, d);
-  if (day.getUTCFullYear() !== y || day.getUTCMonth() !== mo - 1 || day.getUTCDate() !== d) return null;
+  if (day.getUTCFullYear() !== y || day.getUTCMonth() !== mo - 1 || day.getUTCDate() !== d)
+    return null;
   const ms = Date.parse(text);
   return Number.isFinite(ms) ? ms : null;
 }

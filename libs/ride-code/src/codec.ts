@@ -33,7 +33,10 @@ export class RideCodeCodec {
     private readonly options: RideCodeOptions,
   ) {}
 
-  async mint(riderId: string, nowMs: number): Promise<{ code: string; expiresAt: number; jti: string }> {
+  async mint(
+    riderId: string,
+    nowMs: number,
+  ): Promise<{ code: string; expiresAt: number; jti: string }> {
     const iat = Math.floor(nowMs / 1000);
     const exp = iat + this.options.ttlSeconds;
     const jti = randomUUID();
@@ -52,7 +55,10 @@ export class RideCodeCodec {
   /** Only the gateway's clock counts: `nowMs` comes from it, never from the gate. */
   async verify(code: string, nowMs: number): Promise<VerifiedRideCode> {
     const resolveKey = (header: JWTHeaderParameters): KeyLike => {
-      const key = header.kid !== undefined && KID_PATTERN.test(header.kid) ? this.keys.verifyKeys.get(header.kid) : undefined;
+      const key =
+        header.kid !== undefined && KID_PATTERN.test(header.kid)
+          ? this.keys.verifyKeys.get(header.kid)
+          : undefined;
       if (!key) throw new errors.JWKSNoMatchingKey();
       return key;
     };
@@ -65,7 +71,10 @@ export class RideCodeCodec {
       clockTolerance: this.options.leewaySeconds,
     };
     try {
-      const { payload } = await jwtVerify(code, resolveKey, { ...base, currentDate: new Date(nowMs) });
+      const { payload } = await jwtVerify(code, resolveKey, {
+        ...base,
+        currentDate: new Date(nowMs),
+      });
       const claims = this.claims(payload, nowMs);
       return claims ? { status: 'valid', claims } : { status: 'invalid' };
     } catch (e) {
@@ -85,7 +94,9 @@ export class RideCodeCodec {
     try {
       const { payload } = await jwtVerify(code, resolveKey, { ...base, currentDate: new Date(0) });
       const claims = this.claims(payload, Number.MAX_SAFE_INTEGER);
-      return claims && claims.exp * 1000 <= nowMs ? { status: 'expired', claims } : { status: 'invalid' };
+      return claims && claims.exp * 1000 <= nowMs
+        ? { status: 'expired', claims }
+        : { status: 'invalid' };
     } catch {
       return { status: 'invalid' };
     }
@@ -94,7 +105,12 @@ export class RideCodeCodec {
   /** Shape and lifetime checks jose does not make: an iat in the future, an over-long life. */
   private claims(payload: Record<string, unknown>, nowMs: number): RideCodeClaims | null {
     const { sub, jti, iat, exp } = payload;
-    if (typeof sub !== 'string' || typeof jti !== 'string' || typeof iat !== 'number' || typeof exp !== 'number') {
+    if (
+      typeof sub !== 'string' ||
+      typeof jti !== 'string' ||
+      typeof iat !== 'number' ||
+      typeof exp !== 'number'
+    ) {
       return null;
     }
     if (sub.length === 0 || sub.length > 64 || jti.length === 0 || jti.length > 64) return null;

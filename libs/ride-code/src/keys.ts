@@ -17,7 +17,15 @@ export interface LoadedKeySet {
   publicJwks: JWK[];
 }
 
-const publicPart = ({ kty, crv, x, y, kid }: JWK): JWK => ({ kty, crv, x, y, kid, alg: RIDE_CODE_ALG, use: 'sig' });
+const publicPart = ({ kty, crv, x, y, kid }: JWK): JWK => ({
+  kty,
+  crv,
+  x,
+  y,
+  kid,
+  alg: RIDE_CODE_ALG,
+  use: 'sig',
+});
 
 export async function generateKey(kid: string): Promise<JWK & { kid: string }> {
   const { privateKey } = await generateKeyPair(RIDE_CODE_ALG, { extractable: true });
@@ -29,13 +37,17 @@ export async function newKeySet(kid = `k${Date.now().toString(36)}`): Promise<Ke
 }
 
 /** Adds a fresh active key; old keys stay so codes they signed verify until they expire. */
-export async function rotate(set: KeySetFile, kid = `k${Date.now().toString(36)}`): Promise<KeySetFile> {
+export async function rotate(
+  set: KeySetFile,
+  kid = `k${Date.now().toString(36)}`,
+): Promise<KeySetFile> {
   return { activeKid: kid, keys: [await generateKey(kid), ...set.keys] };
 }
 
 export async function loadKeySet(file: KeySetFile): Promise<LoadedKeySet> {
   const active = file.keys.find((k) => k.kid === file.activeKid);
-  if (!active?.d) throw new Error(`ride-code key set: active key ${file.activeKid} has no private part`);
+  if (!active?.d)
+    throw new Error(`ride-code key set: active key ${file.activeKid} has no private part`);
   const verifyKeys = new Map<string, KeyLike>();
   for (const jwk of file.keys) {
     verifyKeys.set(jwk.kid, (await importJWK(publicPart(jwk), RIDE_CODE_ALG)) as KeyLike);

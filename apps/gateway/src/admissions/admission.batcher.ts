@@ -3,7 +3,11 @@ import type { Logger } from '../common/logger';
 import type { GatewayConfig } from '../config';
 import { CONFIG, LOGGER } from '../common/tokens';
 import { admissionReply } from '../gate/replies';
-import { AdmissionsRepository, type Admission, type AdmissionResult } from './admissions.repository';
+import {
+  AdmissionsRepository,
+  type Admission,
+  type AdmissionResult,
+} from './admissions.repository';
 
 export type CommitOutcome = AdmissionResult | { kind: 'unavailable' };
 
@@ -35,7 +39,8 @@ export class AdmissionBatcher {
     return new Promise((resolve) => {
       this.queue.push({ item, resolve });
       if (this.queue.length >= this.config.checkInBatchMax) this.kick();
-      else if (this.timer === null) this.timer = setTimeout(this.kick, this.config.checkInBatchWindowMs);
+      else if (this.timer === null)
+        this.timer = setTimeout(this.kick, this.config.checkInBatchWindowMs);
     });
   }
 
@@ -51,7 +56,8 @@ export class AdmissionBatcher {
     while (this.queue.length > 0 && this.inFlight < MAX_CONCURRENT_COMMITS) {
       void this.commitBatch(this.takeBatch());
     }
-    if (this.queue.length > 0 && this.timer === null) this.timer = setTimeout(this.kick, this.config.checkInBatchWindowMs);
+    if (this.queue.length > 0 && this.timer === null)
+      this.timer = setTimeout(this.kick, this.config.checkInBatchWindowMs);
   };
 
   private takeBatch(): Queued[] {

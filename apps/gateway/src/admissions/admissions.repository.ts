@@ -31,7 +31,8 @@ export type AdmissionResult =
 
 export type ReplyFor = (a: Admission, result: AdmissionResult) => GateReply;
 
-const key = (a: { stationId: string; gateId: string; tapId: string }): string => `${a.stationId}/${a.gateId}/${a.tapId}`;
+const key = (a: { stationId: string; gateId: string; tapId: string }): string =>
+  `${a.stationId}/${a.gateId}/${a.tapId}`;
 
 /**
  * Commits a batch of taps in one transaction: receipts (idempotency), ride-code use (replay),
@@ -42,7 +43,12 @@ const key = (a: { stationId: string; gateId: string; tapId: string }): string =>
 export class AdmissionsRepository {
   constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
 
-  async commit(items: Admission[], antiPassbackMs: number, timeoutMs: number, replyFor: ReplyFor): Promise<AdmissionResult[]> {
+  async commit(
+    items: Admission[],
+    antiPassbackMs: number,
+    timeoutMs: number,
+    replyFor: ReplyFor,
+  ): Promise<AdmissionResult[]> {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
@@ -58,7 +64,12 @@ export class AdmissionsRepository {
     }
   }
 
-  private async apply(c: PoolClient, items: Admission[], antiPassbackMs: number, replyFor: ReplyFor): Promise<AdmissionResult[]> {
+  private async apply(
+    c: PoolClient,
+    items: Admission[],
+    antiPassbackMs: number,
+    replyFor: ReplyFor,
+  ): Promise<AdmissionResult[]> {
     const results = new Map<Admission, AdmissionResult>();
 
     // 1. Claim each tap. A conflicting insert waits for the other transaction, then loses.
@@ -66,17 +77,34 @@ export class AdmissionsRepository {
       `INSERT INTO tap_receipts (station_id, gate_id, tap_id, created_at)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[])
        ON CONFLICT DO NOTHING RETURNING station_id, gate_id, tap_id`,
-      [items.map((i) => i.stationId), items.map((i) => i.gateId), items.map((i) => i.tapId), items.map((i) => new Date(i.decidedAt))],
+      [
+        items.map((i) => i.stationId),
+        items.map((i) => i.gateId),
+        items.map((i) => i.tapId),
+        items.map((i) => new Date(i.decidedAt)),
+      ],
     );
-    const claimedKeys = new Set(claimed.rows.map((r) => key({ stationId: r.station_id, gateId: r.gate_id, tapId: r.tap_id })));
+    const claimedKeys = new Set(
+      claimed.rows.map((r) => key({ stationId: r.station_id, gateId: r.gate_id, tapId: r.tap_id })),
+    );
     const dupes = items.filter((i) => !claimedKeys.has(key(i)));
     if (dupes.length > 0) {
-      const prior = await c.query<{ station_id: string; gate_id: string; tap_id: string; reply: GateReply | null }>(
+      const prior = await c.query<{
+        station_id: string;
+        gate_id: string;
+        tap_id: string;
+        reply: GateReply | null;
+      }>(
         `SELECT r.station_id, r.gate_id, r.tap_id, r.reply FROM tap_receipts r
          JOIN unnest($1::text[], $2::text[], $3::text[]) AS t(s, g, tap) ON r.station_id = t.s AND r.gate_id = t.g AND r.tap_id = t.tap`,
         [dupes.map((i) => i.stationId), dupes.map((i) => i.gateId), dupes.map((i) => i.tapId)],
       );
-      const byKey = new Map(prior.rows.map((r) => [key({ stationId: r.station_id, gateId: r.gate_id, tapId: r.tap_id }), r.reply]));
+      const byKey = new Map(
+        prior.rows.map((r) => [
+          key({ stationId: r.station_id, gateId: r.gate_id, tapId: r.tap_id }),
+          r.reply,
+        ]),
+      );
       for (const d of dupes) {
         const reply = byKey.get(key(d));
         if (!reply) throw new Error('tap receipt without a reply');
@@ -94,7 +122,8 @@ export class AdmissionsRepository {
         [withJti.map((i) => i.jti), withJti.map((i) => new Date(i.jtiExpiresAt ?? i.decidedAt))],
       );
       const wonSet = new Set(won.rows.map((r) => r.jti));
-      for (const i of withJti) if (!wonSet.has(i.jti as string)) results.set(i, { kind: 'replayed' });
+      for (const i of withJti)
+        if (!wonSet.has(i.jti as string)) results.set(i, { kind: 'replayed' });
       live = live.filter((i) => !results.has(i));
     }
 
@@ -107,14 +136,20 @@ export class AdmissionsRepository {
          ON CONFLICT (traveller) DO UPDATE SET inside = true, station_id = EXCLUDED.station_id, changed_at = EXCLUDED.changed_at
          WHERE NOT j.inside OR j.changed_at < EXCLUDED.changed_at - make_interval(secs => $4::double precision / 1000)
          RETURNING traveller`,
-        [entries.map((i) => i.traveller), entries.map((i) => i.stationId), entries.map((i) => new Date(i.decidedAt)), antiPassbackMs],
+        [
+          entries.map((i) => i.traveller),
+          entries.map((i) => i.stationId),
+          entries.map((i) => new Date(i.decidedAt)),
+          antiPassbackMs,
+        ],
       );
       const inside = new Set(entered.rows.map((r) => r.traveller));
       const blocked = entries.filter((i) => !inside.has(i.traveller));
       for (const i of blocked) results.set(i, { kind: 'already-inside' });
       const freed = blocked.filter((i) => i.jti !== null).map((i) => i.jti);
       // The code did not open an entry, so it may still be used once the rider is out.
-      if (freed.length > 0) await c.query('DELETE FROM ride_code_uses WHERE jti = ANY($1::text[])', [freed]);
+      if (freed.length > 0)
+        await c.query('DELETE FROM ride_code_uses WHERE jti = ANY($1::text[])', [freed]);
       const admitted = entries.filter((i) => inside.has(i.traveller));
       if (admitted.length > 0) {
         await c.query(
@@ -161,8 +196,13 @@ export class AdmissionsRepository {
   }
 
   /** Drops what only mattered for a while: old receipts and spent ride-code ids. */
-  async purgeExpired(receiptsBefore: Date, now: Date): Promise<{ receipts: number; codes: number }> {
-    const r = await this.pool.query('DELETE FROM tap_receipts WHERE created_at < $1', [receiptsBefore]);
+  async purgeExpired(
+    receiptsBefore: Date,
+    now: Date,
+  ): Promise<{ receipts: number; codes: number }> {
+    const r = await this.pool.query('DELETE FROM tap_receipts WHERE created_at < $1', [
+      receiptsBefore,
+    ]);
     const c = await this.pool.query('DELETE FROM ride_code_uses WHERE expires_at < $1', [now]);
     return { receipts: r.rowCount ?? 0, codes: c.rowCount ?? 0 };
   }

@@ -1,4 +1,9 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
 import type { Clock } from '../common/clock';
 import type { Logger } from '../common/logger';
 import { CLOCK, CONFIG, LOGGER } from '../common/tokens';
@@ -30,7 +35,8 @@ export class MaintenanceService implements OnApplicationBootstrap, OnModuleDestr
     const keepReceiptsMs = Math.max(24 * 3_600_000, this.config.idempotencyWindowMinutes * 60_000);
     try {
       const purged = await this.repo.purgeExpired(new Date(now - keepReceiptsMs), new Date(now));
-      if (purged.receipts + purged.codes > 0) this.log.info(purged, 'purged expired receipts and ride-code uses');
+      if (purged.receipts + purged.codes > 0)
+        this.log.info(purged, 'purged expired receipts and ride-code uses');
     } catch (e) {
       this.log.warn({ err: (e as Error).message }, 'maintenance failed; will retry');
     }

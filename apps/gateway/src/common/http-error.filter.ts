@@ -26,9 +26,17 @@ export class HttpErrorFilter implements ExceptionFilter {
     if (e instanceof HttpException) {
       const status = e.getStatus();
       const body = e.getResponse();
-      const raw = typeof body === 'object' && body !== null ? (body as { message?: unknown }).message : body;
-      const message = Array.isArray(raw) ? raw.join('; ') : typeof raw === 'string' ? raw : e.message;
-      res.status(status).json({ code: HTTP_CODES[status] ?? (status >= 500 ? 'INTERNAL' : 'BAD_REQUEST'), message });
+      const raw =
+        typeof body === 'object' && body !== null ? (body as { message?: unknown }).message : body;
+      const message = Array.isArray(raw)
+        ? raw.join('; ')
+        : typeof raw === 'string'
+          ? raw
+          : e.message;
+      res.status(status).json({
+        code: HTTP_CODES[status] ?? (status >= 500 ? 'INTERNAL' : 'BAD_REQUEST'),
+        message,
+      });
       return;
     }
     const err = e as { type?: string; status?: number; message?: string };
@@ -38,7 +46,9 @@ export class HttpErrorFilter implements ExceptionFilter {
       return;
     }
     if (err.type === 'entity.parse.failed') {
-      res.status(400).json({ code: 'VALIDATION_FAILED', message: 'request body is not valid JSON' });
+      res
+        .status(400)
+        .json({ code: 'VALIDATION_FAILED', message: 'request body is not valid JSON' });
       return;
     }
     this.log.error({ err: err.message }, 'unhandled HTTP error');

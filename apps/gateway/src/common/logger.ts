@@ -4,5 +4,10 @@ export type { Logger };
 
 /** JSON logs. Health values and ID numbers are never passed to a logger. */
 export function createLogger(level: string, name = 'gateway'): Logger {
-  return pino({ name, level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime });
+  return pino({
+    name,
+    level,
+    base: { pid: process.pid },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  });
 }

@@ -5,3 +5,4 @@ export const LOGGER = Symbol('LOGGER');
 export const PG_POOL = Symbol('PG_POOL');
 export const NATS = Symbol('NATS');
 export const RIDE_CODE_KEYS = Symbol('RIDE_CODE_KEYS');
+export const ACCESS_VERIFIER = Symbol('ACCESS_VERIFIER');

@@ -1,6 +1,19 @@
-import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 import { JSONCodec, type Msg, type NatsConnection, type Subscription } from 'nats';
-import { EVENTS, QUEUE_GROUP, TAP_SUBJECTS, parseSubject, parseTapRequest, type GateReply } from '@app/protocol';
+import {
+  EVENTS,
+  QUEUE_GROUP,
+  TAP_SUBJECTS,
+  parseSubject,
+  parseTapRequest,
+  type GateReply,
+  type TapRequest,
+} from '@app/protocol';
 import type { Clock } from '../common/clock';
 import type { Logger } from '../common/logger';
 import { CLOCK, LOGGER, NATS } from '../common/tokens';
@@ -30,11 +43,17 @@ export class GateServer implements OnApplicationBootstrap, BeforeApplicationShut
   ) {}
 
   onApplicationBootstrap(): void {
-    this.gateSubs = [this.nc.subscribe(TAP_SUBJECTS, { queue: QUEUE_GROUP, callback: (_e, m) => this.onTap(m) })];
+    this.gateSubs = [
+      this.nc.subscribe(TAP_SUBJECTS, { queue: QUEUE_GROUP, callback: (_e, m) => this.onTap(m) }),
+    ];
     // Broadcasts: every instance hears these (no queue group).
-    this.nc.subscribe(EVENTS.authorityStatusChanged, { callback: (_e, m) => this.onConsentEvent(m) });
+    this.nc.subscribe(EVENTS.authorityStatusChanged, {
+      callback: (_e, m) => this.onConsentEvent(m),
+    });
     this.nc.subscribe(EVENTS.riderRevoked, { callback: (_e, m) => this.onConsentEvent(m) });
-    this.nc.subscribe(EVENTS.rulesChanged, { callback: () => void this.reloadRules('rules changed') });
+    this.nc.subscribe(EVENTS.rulesChanged, {
+      callback: () => void this.reloadRules('rules changed'),
+    });
     void this.watchConnection();
   }
 
@@ -56,22 +75,27 @@ export class GateServer implements OnApplicationBootstrap, BeforeApplicationShut
     const parsed = addr?.kind === 'tap' ? parseTapRequest(addr, msg.data) : null;
     if (!parsed || !parsed.ok) {
       this.metrics.malformed.inc();
-      this.log.warn({ subject: msg.subject, tapId: parsed?.tapId, error: parsed?.error ?? 'not a tap subject' }, 'malformed tap');
+      this.log.warn(
+        { subject: msg.subject, tapId: parsed?.tapId, error: parsed?.error ?? 'not a tap subject' },
+        'malformed tap',
+      );
       this.respond(msg, malformedReply(parsed?.tapId, this.clock.now()));
       return;
     }
-    const req = parsed.value;
+    void this.answer(msg, parsed.value);
+  }
+
+  private async answer(msg: Msg, req: TapRequest): Promise<void> {
     this.inFlight++;
-    this.taps
-      .handle(req)
-      .catch((e: unknown) => {
-        this.log.error({ tapId: req.tapId, err: (e as Error).message }, 'tap failed');
-        return reply({ tapId: req.tapId, decidedAt: this.clock.now(), policyVersion: null }, 'see-staff', ['RECORD_UNAVAILABLE']);
-      })
-      .then((r) => this.respond(msg, r))
-      .finally(() => {
-        if (--this.inFlight === 0 && this.drained) this.drained();
-      });
+    try {
+      this.respond(msg, await this.taps.handle(req));
+    } catch (e) {
+      this.log.error({ tapId: req.tapId, err: (e as Error).message }, 'tap failed');
+      const ctx = { tapId: req.tapId, decidedAt: this.clock.now(), policyVersion: null };
+      this.respond(msg, reply(ctx, 'see-staff', ['RECORD_UNAVAILABLE']));
+    } finally {
+      if (--this.inFlight === 0 && this.drained) this.drained();
+    }
   }
 
   private respond(msg: Msg, r: GateReply): void {
@@ -102,7 +126,8 @@ export class GateServer implements OnApplicationBootstrap, BeforeApplicationShut
         this.log.info({ server: s.data }, 'nats reconnected');
         this.health.clear();
         await this.reloadRules('nats reconnect');
-      } else if (s.type === 'disconnect') this.log.warn({ server: s.data }, 'nats disconnected; reconnecting');
+      } else if (s.type === 'disconnect')
+        this.log.warn({ server: s.data }, 'nats disconnected; reconnecting');
     }
   }
 }

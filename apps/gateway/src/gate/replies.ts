@@ -8,7 +8,12 @@ export interface ReplyContext {
   policyVersion: string | null;
 }
 
-export function reply(ctx: ReplyContext, outcome: GateReply['outcome'], reasons: Reason[], checkInId: string | null = null): GateReply {
+export function reply(
+  ctx: ReplyContext,
+  outcome: GateReply['outcome'],
+  reasons: Reason[],
+  checkInId: string | null = null,
+): GateReply {
   return {
     v: 1,
     tapId: ctx.tapId,
@@ -21,11 +26,14 @@ export function reply(ctx: ReplyContext, outcome: GateReply['outcome'], reasons:
   };
 }
 
-export const decisionReply = (ctx: ReplyContext, d: Decision): GateReply => reply(ctx, d.outcome, d.reasons);
+export const decisionReply = (ctx: ReplyContext, d: Decision): GateReply =>
+  reply(ctx, d.outcome, d.reasons);
 
 /** MALFORMED_REQUEST keeps v, outcome, reasons and display, plus the tapId when one was readable. */
 export function malformedReply(tapId: string | undefined, now: number): GateReply {
-  const r = reply({ tapId: tapId ?? '', decidedAt: now, policyVersion: null }, 'deny', ['MALFORMED_REQUEST']);
+  const r = reply({ tapId: tapId ?? '', decidedAt: now, policyVersion: null }, 'deny', [
+    'MALFORMED_REQUEST',
+  ]);
   if (tapId === undefined) delete r.tapId;
   return r;
 }

@@ -66,8 +66,15 @@ export class TapService {
     const { rules, hash } = this.rules.governing(req.stationId, now);
     const ctx: ReplyContext = { tapId: req.tapId, decidedAt: now, policyVersion: rules.id };
     const est = await this.establish(req.credential, req.mode, rules, now);
-    if (est === 'record-unavailable') return this.done(req, reply(ctx, 'see-staff', ['RECORD_UNAVAILABLE']), started);
-    const decision = decide({ mode: req.mode, temperatureC: req.temperatureC, credential: est.facts, rules, now });
+    if (est === 'record-unavailable')
+      return this.done(req, reply(ctx, 'see-staff', ['RECORD_UNAVAILABLE']), started);
+    const decision = decide({
+      mode: req.mode,
+      temperatureC: req.temperatureC,
+      credential: est.facts,
+      rules,
+      now,
+    });
 
     let out: GateReply;
     if (decision.outcome !== 'open' || est.traveller === null) {
@@ -89,7 +96,10 @@ export class TapService {
         policyHash: hash,
       };
       const result = await this.admissions.submit(admission);
-      out = result.kind === 'unavailable' ? reply(ctx, 'see-staff', ['RECORD_UNAVAILABLE']) : admissionReply(admission, result);
+      out =
+        result.kind === 'unavailable'
+          ? reply(ctx, 'see-staff', ['RECORD_UNAVAILABLE'])
+          : admissionReply(admission, result);
     }
     return this.done(req, out, started);
   }
@@ -98,7 +108,16 @@ export class TapService {
     const ms = performance.now() - started;
     this.metrics.observeDecision(out.outcome, out.reasons, ms);
     this.log.info(
-      { tapId: req.tapId, stationId: req.stationId, gateId: req.gateId, mode: req.mode, credential: req.credential.kind, outcome: out.outcome, reasons: out.reasons, ms: Math.round(ms * 100) / 100 },
+      {
+        tapId: req.tapId,
+        stationId: req.stationId,
+        gateId: req.gateId,
+        mode: req.mode,
+        credential: req.credential.kind,
+        outcome: out.outcome,
+        reasons: out.reasons,
+        ms: Math.round(ms * 100) / 100,
+      },
       'tap decided',
     );
     return out;
@@ -114,11 +133,23 @@ export class TapService {
       case 'ride-code':
         return this.establishRideCode(c.code, mode, rules, now);
       case 'card':
-        return { facts: { kind: 'venue-check' }, traveller: `card:${c.cardNo}`, riderId: null, medium: `card:${c.cardNo}`, jti: null };
+        return {
+          facts: { kind: 'venue-check' },
+          traveller: `card:${c.cardNo}`,
+          riderId: null,
+          medium: `card:${c.cardNo}`,
+          jti: null,
+        };
       case 'day-ticket':
       case 'companion-ticket':
       case 'single-journey':
-        return { facts: { kind: 'venue-check' }, traveller: `ticket:${c.ticketNo}`, riderId: null, medium: `${c.kind}:${c.ticketNo}`, jti: null };
+        return {
+          facts: { kind: 'venue-check' },
+          traveller: `ticket:${c.ticketNo}`,
+          riderId: null,
+          medium: `${c.kind}:${c.ticketNo}`,
+          jti: null,
+        };
       case 'offline-code':
         return { facts: { kind: 'offline-code' }, ...UNKNOWN_PERSON };
     }
@@ -131,7 +162,8 @@ export class TapService {
     now: number,
   ): Promise<Established | 'record-unavailable'> {
     const verified = await this.rideCodes.verify(code, now);
-    if (verified.status === 'invalid') return { facts: { kind: 'rejected', reason: 'CODE_INVALID' }, ...UNKNOWN_PERSON };
+    if (verified.status === 'invalid')
+      return { facts: { kind: 'rejected', reason: 'CODE_INVALID' }, ...UNKNOWN_PERSON };
     // An expired but genuine code still lets its rider out: exits never trap a rider.
     if (verified.status === 'expired' && mode === 'entry') {
       return { facts: { kind: 'rejected', reason: 'CODE_EXPIRED' }, ...UNKNOWN_PERSON };
@@ -144,13 +176,16 @@ export class TapService {
       jti: { id: verified.claims.jti, expiresAt: verified.claims.exp * 1000 },
     };
     // Health data is fetched only when the decision needs it, and only with an active consent.
-    if (mode === 'exit' || !rules.oneCodeEnabled) return { facts: { kind: 'rider', authorized: true, health: null }, ...who };
+    if (mode === 'exit' || !rules.oneCodeEnabled)
+      return { facts: { kind: 'rider', authorized: true, health: null }, ...who };
     const consentId = await this.consents.load(riderId);
     // Without the database the linkage is unknown: never guess "authorized" or "not".
     if (consentId === undefined) return 'record-unavailable';
-    if (consentId === null) return { facts: { kind: 'rider', authorized: false, health: null }, ...who };
+    if (consentId === null)
+      return { facts: { kind: 'rider', authorized: false, health: null }, ...who };
     const health = await this.health.lookup(consentId, rules.healthServiceFallback.timeoutMs);
-    if (health === null) return { facts: { kind: 'rider', authorized: false, health: null }, ...who };
+    if (health === null)
+      return { facts: { kind: 'rider', authorized: false, health: null }, ...who };
     return { facts: { kind: 'rider', authorized: true, health }, ...who };
   }
 }

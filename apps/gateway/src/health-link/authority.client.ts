@@ -15,7 +15,8 @@ export interface AuthorityStatus {
 export function toFacts(s: AuthorityStatus): HealthFacts {
   return {
     colour: s.colour,
-    latestNegativeSampledAt: s.latestNegativeSampledAt === null ? null : parseInstant(s.latestNegativeSampledAt),
+    latestNegativeSampledAt:
+      s.latestNegativeSampledAt === null ? null : parseInstant(s.latestNegativeSampledAt),
   };
 }
 
@@ -29,29 +30,57 @@ export class AuthorityClient {
   }
 
   async createConsent(idNumber: string): Promise<string> {
-    const res = await this.call('POST', '/v1/consents', { idNumber, grantee: 'metro', purpose: 'metro-ride' }, 5_000);
-    if (res.status === 404) throw new AppError('AUTHORITY_REFUSED', 'the health-code service has no record of this ID number');
+    const res = await this.call(
+      'POST',
+      '/v1/consents',
+      { idNumber, grantee: 'metro', purpose: 'metro-ride' },
+      5_000,
+    );
+    if (res.status === 404)
+      throw new AppError(
+        'AUTHORITY_REFUSED',
+        'the health-code service has no record of this ID number',
+      );
     return ((await this.json(res)) as { consentId: string }).consentId;
   }
 
   async revokeConsent(consentId: string): Promise<void> {
-    const res = await this.call('DELETE', `/v1/consents/${encodeURIComponent(consentId)}`, undefined, 5_000);
+    const res = await this.call(
+      'DELETE',
+      `/v1/consents/${encodeURIComponent(consentId)}`,
+      undefined,
+      5_000,
+    );
     if (!res.ok && res.status !== 404) throw this.unavailable(res.status);
   }
 
   async status(consentId: string, timeoutMs: number): Promise<AuthorityStatus | null> {
-    const res = await this.call('GET', `/v1/consents/${encodeURIComponent(consentId)}/status`, undefined, timeoutMs);
+    const res = await this.call(
+      'GET',
+      `/v1/consents/${encodeURIComponent(consentId)}/status`,
+      undefined,
+      timeoutMs,
+    );
     if (res.status === 404) return null;
     return (await this.json(res)) as AuthorityStatus;
   }
 
   /** One request for many consents: lookups under load are coalesced into these. */
-  async statusBatch(consentIds: string[], timeoutMs: number): Promise<Record<string, AuthorityStatus | null>> {
+  async statusBatch(
+    consentIds: string[],
+    timeoutMs: number,
+  ): Promise<Record<string, AuthorityStatus | null>> {
     const res = await this.call('POST', '/v1/consents/status:batch', { consentIds }, timeoutMs);
-    return ((await this.json(res)) as { statuses: Record<string, AuthorityStatus | null> }).statuses;
+    return ((await this.json(res)) as { statuses: Record<string, AuthorityStatus | null> })
+      .statuses;
   }
 
-  private async call(method: string, path: string, body: unknown, timeoutMs: number): Promise<Response> {
+  private async call(
+    method: string,
+    path: string,
+    body: unknown,
+    timeoutMs: number,
+  ): Promise<Response> {
     try {
       return await fetch(this.base + path, {
         method,

@@ -38,7 +38,10 @@ export class HealthStatusService implements OnModuleDestroy {
     this.loader = new BatchLoader(
       (ids, budgetMs) => this.fetchMany(ids, budgetMs),
       (ids, err) => {
-        this.log.warn({ err: (err as Error).message, lookups: ids.length }, 'health-code service lookup failed');
+        this.log.warn(
+          { err: (err as Error).message, lookups: ids.length },
+          'health-code service lookup failed',
+        );
         return undefined;
       },
     );
@@ -69,11 +72,14 @@ export class HealthStatusService implements OnModuleDestroy {
    */
   async lookup(consentId: string, budgetMs: number): Promise<HealthLookup | null> {
     const hit = this.cache.get(consentId);
-    if (hit && this.clock.now() - hit.fetchedAt < this.config.healthCacheTtlMs) return { kind: 'fresh', facts: hit.facts };
+    if (hit && this.clock.now() - hit.fetchedAt < this.config.healthCacheTtlMs)
+      return { kind: 'fresh', facts: hit.facts };
     const fetched = await this.loader.load(consentId, budgetMs);
     if (fetched === undefined) {
       const stale = this.cache.get(consentId);
-      return stale ? { kind: 'cached', facts: stale.facts, fetchedAt: stale.fetchedAt } : { kind: 'unavailable' };
+      return stale
+        ? { kind: 'cached', facts: stale.facts, fetchedAt: stale.fetchedAt }
+        : { kind: 'unavailable' };
     }
     if (fetched.facts === null) return null;
     const evicted = this.evictedAt.get(consentId);
@@ -85,8 +91,13 @@ export class HealthStatusService implements OnModuleDestroy {
 
   private async fetchMany(ids: string[], budgetMs: number): Promise<Map<string, Fetched>> {
     const startedAt = performance.now();
-    const statuses = await this.authority.statusBatch(ids, Number.isFinite(budgetMs) ? budgetMs : 5_000);
-    return new Map(ids.map((id) => [id, { facts: statuses[id] ? toFacts(statuses[id]) : null, startedAt }]));
+    const statuses = await this.authority.statusBatch(
+      ids,
+      Number.isFinite(budgetMs) ? budgetMs : 5_000,
+    );
+    return new Map(
+      ids.map((id) => [id, { facts: statuses[id] ? toFacts(statuses[id]) : null, startedAt }]),
+    );
   }
 
   private sweep(): void {

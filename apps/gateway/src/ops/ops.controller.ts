@@ -4,10 +4,12 @@ import type { Response } from 'express';
 import type { NatsConnection } from 'nats';
 import type { Pool } from 'pg';
 import { NATS, PG_POOL } from '../common/tokens';
+import { Public } from '../auth/auth';
 import { RideCodeService } from '../ride-code/ride-code.service';
 import { Metrics } from './metrics';
 
 @ApiTags('operations')
+@Public()
 @Controller()
 export class OpsController {
   constructor(
@@ -24,9 +26,17 @@ export class OpsController {
       .query('SELECT 1')
       .then(() => 'up')
       .catch(() => 'down');
-    const nats = this.nc.isClosed() ? 'down' : this.nc.isDraining() ? 'draining' : (this.nc.info ? 'up' : 'down');
+    const nats = this.nc.isClosed()
+      ? 'down'
+      : this.nc.isDraining()
+        ? 'draining'
+        : this.nc.info
+          ? 'up'
+          : 'down';
     const ok = db === 'up' && nats === 'up';
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', checks: { postgres: db, nats } });
+    res
+      .status(ok ? 200 : 503)
+      .json({ status: ok ? 'ok' : 'unavailable', checks: { postgres: db, nats } });
   }
 
   @Get('health/live')
@@ -43,7 +53,9 @@ export class OpsController {
   }
 
   @Get('.well-known/jwks.json')
-  @ApiOkResponse({ description: 'Public keys that verify ride codes, including rotated-out ones still in use' })
+  @ApiOkResponse({
+    description: 'Public keys that verify ride codes, including rotated-out ones still in use',
+  })
   jwks(): ReturnType<RideCodeService['jwks']> {
     return this.rideCodes.jwks();
   }

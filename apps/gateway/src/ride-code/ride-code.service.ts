@@ -8,7 +8,10 @@ import type { JWK } from 'jose';
 export class RideCodeService {
   private readonly codec: RideCodeCodec;
 
-  constructor(@Inject(RIDE_CODE_KEYS) private readonly keys: LoadedKeySet, @Inject(CONFIG) config: GatewayConfig) {
+  constructor(
+    @Inject(RIDE_CODE_KEYS) private readonly keys: LoadedKeySet,
+    @Inject(CONFIG) config: GatewayConfig,
+  ) {
     this.codec = new RideCodeCodec(keys, {
       issuer: config.rideCodeIssuer,
       ttlSeconds: config.rideCodeTtlSeconds,

@@ -1,35 +1,74 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { AuthorizeDto, RegisterRiderDto, RideCodeDto, RiderCreatedDto, StatusScreenDto } from './riders.dto';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  UseGuards,
+} from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { Principal } from '@app/access-token';
+import { CallerThrottlerGuard, CurrentPrincipal, Roles } from '../auth/auth';
+import {
+  AuthorizeDto,
+  RegisterRiderDto,
+  RideCodeDto,
+  RiderCreatedDto,
+  StatusScreenDto,
+} from './riders.dto';
 import { RidersService } from './riders.service';
 
+/** The metro app's calls, as the rider: the token's subject is the rider id. */
 @ApiTags('riders')
+@ApiBearerAuth()
+@Roles('rider')
+@UseGuards(CallerThrottlerGuard)
 @Controller('riders')
 export class RidersController {
   constructor(private readonly riders: RidersService) {}
 
   @Post()
   @ApiCreatedResponse({ type: RiderCreatedDto })
-  async register(@Body() dto: RegisterRiderDto): Promise<RiderCreatedDto> {
-    return { riderId: await this.riders.register(dto.name, dto.idNumber) };
+  async register(
+    @CurrentPrincipal() p: Principal,
+    @Body() dto: RegisterRiderDto,
+  ): Promise<RiderCreatedDto> {
+    return { riderId: await this.riders.register(p.sub, dto.name, dto.idNumber) };
   }
 
   @Post(':riderId/authorization')
   @ApiCreatedResponse({ description: 'Health linkage authorized' })
-  async authorize(@Param('riderId', ParseUUIDPipe) riderId: string, @Body() dto: AuthorizeDto): Promise<{ authorized: true }> {
+  async authorize(
+    @Param('riderId', ParseUUIDPipe) riderId: string,
+    @Body() dto: AuthorizeDto,
+  ): Promise<{ authorized: true }> {
     await this.riders.authorize(riderId, dto.idNumber);
     return { authorized: true };
   }
 
   @Delete(':riderId/authorization')
   @HttpCode(204)
-  @ApiNoContentResponse({ description: 'Linkage revoked and deleted; effective at once on every instance' })
+  @ApiNoContentResponse({
+    description: 'Linkage revoked and deleted; effective at once on every instance',
+  })
   revoke(@Param('riderId', ParseUUIDPipe) riderId: string): Promise<void> {
     return this.riders.revoke(riderId);
   }
 
   @Get(':riderId/status')
-  @ApiOkResponse({ type: StatusScreenDto, description: 'Fetched live from the health-code service, never stored' })
+  @ApiOkResponse({
+    type: StatusScreenDto,
+    description: 'Fetched live from the health-code service, never stored',
+  })
   status(@Param('riderId', ParseUUIDPipe) riderId: string): Promise<StatusScreenDto> {
     return this.riders.statusScreen(riderId);
   }

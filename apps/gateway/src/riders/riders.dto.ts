@@ -9,7 +9,10 @@ export class RegisterRiderDto {
   @Length(1, 64)
   name!: string;
 
-  @ApiProperty({ example: '310101199001011234', description: '18-character resident ID number; stored only as a keyed hash' })
+  @ApiProperty({
+    example: '310101199001011234',
+    description: '18-character resident ID number; stored only as a keyed hash',
+  })
   @IsString()
   @Matches(ID_NUMBER, { message: 'idNumber must be an 18-character ID number' })
   idNumber!: string;
@@ -33,12 +36,25 @@ export class RideCodeDto {
 
 export class StatusScreenDto {
   @ApiProperty({ enum: ['green', 'yellow', 'red'] }) colour!: string;
-  @ApiProperty({ nullable: true, type: Object, description: 'Latest test: sampling time and result' })
+  @ApiProperty({
+    nullable: true,
+    type: Object,
+    description: 'Latest test: sampling time and result',
+  })
   latestTest!: { sampledAt: string; result: string } | null;
-  @ApiProperty({ nullable: true, type: String, description: 'Sampling time of the latest negative result' })
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'Sampling time of the latest negative result',
+  })
   latestNegativeSampledAt!: string | null;
-  @ApiProperty({ description: 'Test window of the rules in force now, hours' }) windowHours!: number;
-  @ApiProperty({ nullable: true, type: Number, description: 'Hours left in the window; 0 when expired' })
+  @ApiProperty({ description: 'Test window of the rules in force now, hours' })
+  windowHours!: number;
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description: 'Hours left in the window; 0 when expired',
+  })
   hoursLeft!: number | null;
   @ApiProperty({ nullable: true, type: String }) windowEndsAt!: string | null;
   @ApiProperty() policyVersion!: string;

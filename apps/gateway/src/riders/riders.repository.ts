@@ -31,9 +31,10 @@ export class RidersRepository {
   }
 
   async consentOf(riderId: string): Promise<string | null> {
-    const r = await this.pool.query<{ consent_id: string }>('SELECT consent_id FROM health_links WHERE rider_id = $1', [
-      riderId,
-    ]);
+    const r = await this.pool.query<{ consent_id: string }>(
+      'SELECT consent_id FROM health_links WHERE rider_id = $1',
+      [riderId],
+    );
     return r.rows[0]?.consent_id ?? null;
   }
 

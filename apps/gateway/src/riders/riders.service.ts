@@ -1,4 +1,4 @@
-import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
 import { testWindowEndsAt } from '@app/decision';
@@ -14,6 +14,8 @@ import { RulesService } from '../rules/rules.service';
 import { hashIdNumber } from './id-hash';
 import { RidersRepository } from './riders.repository';
 import type { StatusScreenDto } from './riders.dto';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Station used for "rules in force now" on the rider's screen: the network-wide version. */
 const NETWORK = '__network__';
@@ -31,9 +33,13 @@ export class RidersService {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  async register(name: string, idNumber: string): Promise<string> {
-    const id = await this.repo.create(randomUUID(), name, hashIdNumber(this.config.idHashKey, idNumber));
-    if (id === null) throw new AppError('RIDER_EXISTS', 'a rider with this ID number is already registered');
+  /** The rider id is the app account's id (the token subject), which must be a UUID. */
+  async register(riderId: string, name: string, idNumber: string): Promise<string> {
+    if (!UUID.test(riderId))
+      throw new AppError('VALIDATION_FAILED', 'the rider token subject must be a UUID');
+    const id = await this.repo.create(riderId, name, hashIdNumber(this.config.idHashKey, idNumber));
+    if (id === null)
+      throw new AppError('RIDER_EXISTS', 'a rider with this ID number is already registered');
     return id;
   }
 
@@ -57,19 +63,23 @@ export class RidersService {
 
   async statusScreen(riderId: string): Promise<StatusScreenDto> {
     const consentId = await this.repo.consentOf(riderId);
-    if (!consentId) throw new AppError('NOT_AUTHORIZED', 'the rider has not authorized the health linkage');
+    if (!consentId)
+      throw new AppError('NOT_AUTHORIZED', 'the rider has not authorized the health linkage');
     const status = await this.authority.status(consentId, 3_000);
     if (!status) throw new AppError('NOT_AUTHORIZED', 'the health linkage has been revoked');
     const now = this.clock.now();
     const { rules } = this.rules.governing(NETWORK, now);
-    const sampled = status.latestNegativeSampledAt ? parseInstant(status.latestNegativeSampledAt) : null;
+    const sampled = status.latestNegativeSampledAt
+      ? parseInstant(status.latestNegativeSampledAt)
+      : null;
     const endsAt = sampled === null ? null : testWindowEndsAt(sampled, rules.testWindowHours);
     return {
       colour: status.colour,
       latestTest: status.latestTest,
       latestNegativeSampledAt: status.latestNegativeSampledAt,
       windowHours: rules.testWindowHours,
-      hoursLeft: endsAt === null ? null : Math.max(0, Math.round(((endsAt - now) / 3_600_000) * 10) / 10),
+      hoursLeft:
+        endsAt === null ? null : Math.max(0, Math.round(((endsAt - now) / 3_600_000) * 10) / 10),
       windowEndsAt: endsAt === null ? null : formatShanghai(endsAt),
       policyVersion: rules.id,
     };

@@ -25,13 +25,21 @@ export class RulesRepository {
          FROM rule_versions WHERE cancelled_at IS NULL ORDER BY effective_from, id`,
     );
     return r.rows.map((row) => ({
-      version: { ...row.settings, id: row.id, effectiveFrom: row.effective_from.getTime(), scope: row.scope, reason: row.reason },
+      version: {
+        ...row.settings,
+        id: row.id,
+        effectiveFrom: row.effective_from.getTime(),
+        scope: row.scope,
+        reason: row.reason,
+      },
       hash: row.canonical_hash,
     }));
   }
 
   async stations(): Promise<StationRef[]> {
-    const r = await this.pool.query<{ id: string; lines: string[] }>('SELECT id, lines FROM stations');
+    const r = await this.pool.query<{ id: string; lines: string[] }>(
+      'SELECT id, lines FROM stations',
+    );
     return r.rows.map((row) => ({ stationId: row.id, lines: row.lines }));
   }
 }

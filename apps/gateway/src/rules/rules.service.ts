@@ -47,11 +47,17 @@ export class RulesService implements OnModuleInit {
   }
 
   async reload(): Promise<void> {
-    const [versions, stations] = await Promise.all([this.repo.activeVersions(), this.repo.stations()]);
+    const [versions, stations] = await Promise.all([
+      this.repo.activeVersions(),
+      this.repo.stations(),
+    ]);
     this.timeline = versions.map((v) => v.version);
     this.hashes = new Map(versions.map((v) => [v.version.id, v.hash]));
     this.stations = new Map(stations.map((s) => [s.stationId, s]));
-    this.log.info({ versions: this.timeline.length, stations: this.stations.size }, 'rule timeline loaded');
+    this.log.info(
+      { versions: this.timeline.length, stations: this.stations.size },
+      'rule timeline loaded',
+    );
   }
 
   station(stationId: string): StationRef {

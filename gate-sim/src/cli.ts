@@ -1,0 +1,281 @@
+/**
+ * gate-sim: simulated fare gates on raw NATS.
+ *   demo (default)  the scripted morning rush at S0312 Zhongshan Park and S0105 People's Square
+ *
+ * Exit codes: 0 the run completed; 1 the run failed (a tap never answered, seeding failed);
+ * 2 bad arguments or a service unreachable; 3 with --strict, replies differed from the script.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { SingleBar, Presets } from 'cli-progress';
+import { connect, type NatsConnection } from 'nats';
+import { accessSigner, mintAccessToken, type AccessKeyFile } from '../../libs/access-token/src';
+import {
+  AuthorityClient,
+  GatewayClient,
+  HttpError,
+  UnreachableError,
+  type Caller,
+} from './clients';
+import { TapUnansweredError } from './gate';
+import { RUSH_STATIONS } from './population';
+import { runRush, type Progress } from './rush';
+
+export interface DemoArgs {
+  command: 'demo';
+  json: string | null;
+  riders: number;
+  seed: number;
+  gateway: string;
+  authority: string;
+  authorityKey: string;
+  nats: string;
+  strict: boolean;
+}
+
+const USAGE = `usage: gate-sim [demo] [--riders N] [--seed N] [--json FILE] [--strict]
+                [--gateway URL] [--authority URL] [--authority-key KEY] [--nats URL]
+
+  --riders N          riders in the rush, split over the two stations (default 400)
+  --seed N            seed of the rider mix (default 20220601); identity numbers are fresh each run
+  --json FILE         also write the summary as JSON
+  --strict            exit 3 when a reply differs from what the script expects
+  --gateway URL       default $GATEWAY_URL or http://127.0.0.1:3000
+  --authority URL     default $AUTHORITY_URL or http://127.0.0.1:3100
+  --authority-key KEY default $AUTHORITY_API_KEY or dev-authority-key
+  --nats URL          default $NATS_URL or nats://127.0.0.1:4222`;
+
+class UsageError extends Error {}
+
+export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): DemoArgs {
+  const args: DemoArgs = {
+    command: 'demo',
+    json: null,
+    riders: 400,
+    seed: 20220601,
+    gateway: env.GATEWAY_URL || 'http://127.0.0.1:3000',
+    authority: env.AUTHORITY_URL || 'http://127.0.0.1:3100',
+    authorityKey: env.AUTHORITY_API_KEY || 'dev-authority-key',
+    nats: env.NATS_URL || 'nats://127.0.0.1:4222',
+    strict: false,
+  };
+  const rest = [...argv];
+  if (rest[0] === 'demo') rest.shift();
+  const value = (flag: string): string => {
+    const v = rest.shift();
+    if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
+    return v;
+  };
+  const int = (flag: string, min: number): number => {
+    const v = value(flag);
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min)
+      throw new UsageError(`${flag} must be an integer >= ${min}, got ${v}`);
+    return n;
+  };
+  while (rest.length > 0) {
+    const raw = rest.shift() as string;
+    const eq = raw.indexOf('=');
+    const flag = raw.startsWith('--') && eq > 0 ? raw.slice(0, eq) : raw;
+    if (flag !== raw) rest.unshift(raw.slice(eq + 1));
+    switch (flag) {
+      case '--json':
+        args.json = value(flag);
+        break;
+      case '--riders':
+        args.riders = int(flag, 1);
+        break;
+      case '--seed':
+        args.seed = int(flag, 0);
+        break;
+      case '--gateway':
+        args.gateway = value(flag);
+        break;
+      case '--authority':
+        args.authority = value(flag);
+        break;
+      case '--authority-key':
+        args.authorityKey = value(flag);
+        break;
+      case '--nats':
+        args.nats = value(flag);
+        break;
+      case '--strict':
+        args.strict = true;
+        break;
+      default:
+        throw new UsageError(`unknown argument: ${raw}`);
+    }
+  }
+  return args;
+}
+
+/** A bar on a terminal; a few plain lines (every quarter) in logs and CI. */
+function makeProgress(): Progress {
+  if (process.stdout.isTTY) {
+    let bar: SingleBar | null = null;
+    return {
+      start(label, total) {
+        bar = new SingleBar(
+          {
+            format: `${label.padEnd(15)} [{bar}] {value}/{total} {percentage}% | {duration_formatted}`,
+            hideCursor: true,
+            clearOnComplete: false,
+          },
+          Presets.shades_classic,
+        );
+        bar.start(total, 0);
+      },
+      increment() {
+        bar?.increment();
+      },
+      stop() {
+        bar?.stop();
+        bar = null;
+      },
+    };
+  }
+  let label = '';
+  let total = 0;
+  let done = 0;
+  let nextQuarter = 1;
+  return {
+    start(l, t) {
+      label = l;
+      total = t;
+      done = 0;
+      nextQuarter = 1;
+      console.log(`${label}: 0/${total}`);
+    },
+    increment() {
+      done += 1;
+      while (total > 0 && nextQuarter <= 3 && done >= (total * nextQuarter) / 4) {
+        console.log(`${label}: ${done}/${total}`);
+        nextQuarter += 1;
+      }
+    },
+    stop() {
+      if (label) console.log(`${label}: ${done}/${total} done`);
+      label = '';
+    },
+  };
+}
+
+async function reachable(what: string, url: string, probe: () => Promise<unknown>): Promise<void> {
+  try {
+    await probe();
+  } catch (err) {
+    const detail =
+      err instanceof HttpError
+        ? `GET /health answered ${err.status}`
+        : err instanceof UnreachableError
+          ? err.message.replace(/^.*unreachable: /, '')
+          : String(err);
+    throw new Error(`${what} at ${url} is not ready (${detail}); is it running? (npm start)`);
+  }
+}
+
+/**
+ * Tokens from the development identity key (`npm run keys -- init` makes it), as the metro
+ * app's login would issue them; one per caller, reused for the run.
+ */
+async function devTokens(): Promise<(c: Caller) => Promise<string>> {
+  const file = process.env.ACCESS_KEYS_FILE || '.data/keys/access-keys.json';
+  const signer = await accessSigner(
+    JSON.parse(readFileSync(file, 'utf8')) as AccessKeyFile,
+    process.env.ACCESS_ISSUER || undefined,
+  );
+  const cache = new Map<string, Promise<string>>();
+  return (c) => {
+    const key = `${c.role}:${c.sub}:${c.station ?? ''}`;
+    let t = cache.get(key);
+    if (!t) cache.set(key, (t = mintAccessToken(signer, c, 3600)));
+    return t;
+  };
+}
+
+export async function demo(args: DemoArgs): Promise<number> {
+  const gateway = new GatewayClient(args.gateway, { token: await devTokens() });
+  const authority = new AuthorityClient(args.authority, args.authorityKey);
+  try {
+    await reachable('the gateway', args.gateway, () => gateway.health());
+    await reachable('the health authority', args.authority, () => authority.health());
+  } catch (err) {
+    console.error(`gate-sim: ${(err as Error).message}`);
+    return 2;
+  }
+
+  let nc: NatsConnection;
+  try {
+    nc = await connect({ servers: args.nats, name: 'gate-sim', maxReconnectAttempts: -1 });
+  } catch (err) {
+    console.error(
+      `gate-sim: cannot connect to NATS at ${args.nats}: ${(err as Error).message} (is it running? npm run services)`,
+    );
+    return 2;
+  }
+
+  const stations = RUSH_STATIONS.map(
+    (s) => `${s.stationId} ${s.name} (${s.oneCodeEnabled ? 'one-code riding' : 'not enabled'})`,
+  );
+  console.log(
+    `Morning rush: ${args.riders} riders, seed ${args.seed}, 4 gates each at ${stations.join(' and ')}`,
+  );
+  try {
+    const result = await runRush(
+      { nc, gateway, authority },
+      { riders: args.riders, seed: args.seed, progress: makeProgress() },
+    );
+    const json = result.summary.toJson();
+    console.log('');
+    console.log(result.summary.toTable());
+    console.log(
+      `\nseeded in ${(result.durationMs.seeding / 1000).toFixed(1)} s; ${json.taps} taps at ${result.gates} gates in ${(result.durationMs.taps / 1000).toFixed(1)} s`,
+    );
+    if (args.json) {
+      mkdirSync(dirname(args.json), { recursive: true });
+      writeFileSync(args.json, `${JSON.stringify(json, null, 2)}\n`);
+      console.log(`summary written to ${args.json}`);
+    }
+    const scripted =
+      json.expectations.met === json.expectations.checked &&
+      json.idempotentRetries.identical === json.idempotentRetries.sent;
+    if (!scripted) console.log('note: some replies differ from the script (listed above)');
+    return args.strict && !scripted ? 3 : 0;
+  } catch (err) {
+    if (err instanceof TapUnansweredError)
+      console.error(`gate-sim: a tap was never answered: ${err.message}`);
+    else if (err instanceof UnreachableError) console.error(`gate-sim: ${err.message}`);
+    else if (err instanceof HttpError) console.error(`gate-sim: request failed: ${err.message}`);
+    else console.error('gate-sim: run failed:', err);
+    return 1;
+  } finally {
+    await nc.drain().catch(() => undefined);
+  }
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(USAGE);
+    return 0;
+  }
+  let args: DemoArgs;
+  try {
+    args = parseArgs(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    console.error(`gate-sim: ${err.message}\n${USAGE}`);
+    return 2;
+  }
+  return demo(args);
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err) => {
+      console.error('gate-sim: unexpected failure:', err);
+      process.exit(1);
+    },
+  );
+}

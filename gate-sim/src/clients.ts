@@ -1,0 +1,171 @@
+/** HTTP clients for the health-authority stand-in and the gateway's rider API. */
+
+export class HttpError extends Error {
+  constructor(
+    readonly method: string,
+    readonly url: string,
+    readonly status: number,
+    readonly body: string,
+  ) {
+    super(`${method} ${url} -> ${status}: ${body.slice(0, 500)}`);
+    this.name = 'HttpError';
+  }
+}
+
+/** The server could not be reached at all (refused, reset, timed out). */
+export class UnreachableError extends Error {
+  constructor(
+    readonly method: string,
+    readonly url: string,
+    cause: unknown,
+  ) {
+    const detail =
+      cause instanceof Error
+        ? ((cause.cause as Error | undefined)?.message ?? cause.message)
+        : String(cause);
+    super(`${method} ${url} unreachable: ${detail}`);
+    this.name = 'UnreachableError';
+  }
+}
+
+export interface RequestInfo {
+  method: string;
+  path: string;
+}
+
+const REQUEST_TIMEOUT_MS = 15_000;
+
+async function send<T>(
+  baseUrl: string,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: unknown,
+): Promise<T> {
+  const url = `${baseUrl.replace(/\/+$/, '')}${path}`;
+  const init: RequestInit = {
+    method,
+    headers: { accept: 'application/json', ...headers },
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  };
+  if (body !== undefined) {
+    init.body = JSON.stringify(body);
+    (init.headers as Record<string, string>)['content-type'] = 'application/json';
+  }
+  let res: Response;
+  try {
+    res = await fetch(url, init);
+  } catch (err) {
+    throw new UnreachableError(method, url, err);
+  }
+  const text = await res.text();
+  if (!res.ok) throw new HttpError(method, url, res.status, text);
+  if (text.length === 0) return undefined as T;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return text as T;
+  }
+}
+
+const enc = encodeURIComponent;
+
+export type Colour = 'green' | 'yellow' | 'red';
+
+export interface NewPerson {
+  idNumber: string;
+  name: string;
+  /** YYYY-MM-DD */
+  birthDate: string;
+  disabled?: boolean;
+}
+
+/** The city health-code service stand-in; every call carries `x-api-key`. */
+export class AuthorityClient {
+  constructor(
+    readonly baseUrl: string,
+    private readonly apiKey: string,
+  ) {}
+
+  private call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return send<T>(this.baseUrl, method, path, { 'x-api-key': this.apiKey }, body);
+  }
+
+  createPerson(person: NewPerson): Promise<{ personId: string }> {
+    return this.call('POST', '/v1/persons', person);
+  }
+
+  setColour(idNumber: string, colour: Colour): Promise<unknown> {
+    return this.call('PUT', `/v1/persons/${enc(idNumber)}/colour`, { colour });
+  }
+
+  /** `sampledAt`: ISO instant with its offset. */
+  addTest(idNumber: string, sampledAt: string, result: 'negative' | 'positive'): Promise<unknown> {
+    return this.call('POST', `/v1/persons/${enc(idNumber)}/tests`, { sampledAt, result });
+  }
+
+  health(): Promise<unknown> {
+    return send(this.baseUrl, 'GET', '/health', {});
+  }
+}
+
+/** Who a gateway call is made as; the token hook turns it into a bearer token. */
+export interface Caller {
+  role: 'rider' | 'staff' | 'operator' | 'authority';
+  sub: string;
+  station?: string;
+}
+
+export interface GatewayClientOptions {
+  /** Bearer token for a caller, or undefined to send none. The one place gateway auth is added. */
+  token?: (caller: Caller) => Promise<string | undefined>;
+}
+
+/** The gateway's HTTP API. All gateway HTTP of the simulator goes through `request`. */
+export class GatewayClient {
+  constructor(
+    readonly baseUrl: string,
+    private readonly opts: GatewayClientOptions = {},
+  ) {}
+
+  async request<T>(
+    caller: Caller | null,
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<T> {
+    const token = caller ? await this.opts.token?.(caller) : undefined;
+    const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+    return send<T>(this.baseUrl, method, path, headers, body);
+  }
+
+  /** The rider id is the app account's id: the subject of the rider's token. */
+  registerRider(riderId: string, name: string, idNumber: string): Promise<{ riderId: string }> {
+    return this.request(rider(riderId), 'POST', '/riders', { name, idNumber });
+  }
+
+  authorize(riderId: string, idNumber: string): Promise<{ authorized: boolean }> {
+    return this.request(rider(riderId), 'POST', `/riders/${enc(riderId)}/authorization`, {
+      idNumber,
+    });
+  }
+
+  revoke(riderId: string): Promise<void> {
+    return this.request(rider(riderId), 'DELETE', `/riders/${enc(riderId)}/authorization`);
+  }
+
+  status(riderId: string): Promise<unknown> {
+    return this.request(rider(riderId), 'GET', `/riders/${enc(riderId)}/status`);
+  }
+
+  /** A fresh riding code; it lives 60 s, so mint it just before the tap. */
+  mintRideCode(riderId: string): Promise<{ code: string; expiresAt: string }> {
+    return this.request(rider(riderId), 'POST', `/riders/${enc(riderId)}/ride-code`);
+  }
+
+  health(): Promise<unknown> {
+    return this.request(null, 'GET', '/health');
+  }
+}
+
+const rider = (sub: string): Caller => ({ role: 'rider', sub });
