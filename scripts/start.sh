@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # npm start: the health-authority stand-in and the gateway, in the foreground.
 # Ctrl-C (or SIGTERM) stops both; the gateway drains its in-flight taps first.
+# Runs the compiled JavaScript: ts-node would keep the TypeScript compiler in every process.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 bash scripts/services.sh
-npx ts-node scripts/keys.ts init
+npx tsc -p tsconfig.build.json
+node -r tsconfig-paths/register dist/scripts/keys.js init
 
 children=()
 stop() {
@@ -15,9 +17,11 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-npx ts-node apps/health-authority/src/main.ts &
+# tsconfig-paths resolves the @app/* aliases against the compiled tree.
+export TS_NODE_BASEURL=dist
+node -r tsconfig-paths/register dist/apps/health-authority/src/main.js &
 children+=($!)
-npx ts-node apps/gateway/src/main.ts &
+node -r tsconfig-paths/register dist/apps/gateway/src/main.js &
 children+=($!)
 
 # Either process ending ends the pair.

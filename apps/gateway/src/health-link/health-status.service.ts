@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { HealthFacts, HealthLookup } from '@app/decision';
 import { BatchLoader } from '../common/batch-loader';
+import { CircuitBreaker } from '../common/circuit-breaker';
 import type { Clock } from '../common/clock';
 import type { Logger } from '../common/logger';
 import type { GatewayConfig } from '../config';
@@ -26,6 +27,8 @@ export class HealthStatusService implements OnModuleDestroy {
   private readonly cache = new Map<string, Cached>();
   private readonly evictedAt = new Map<string, number>();
   private readonly loader: BatchLoader<string, Fetched>;
+  /** After 5 failed lookups in a row, taps use the fallback at once for 2 s, then one trial. */
+  private readonly breaker = new CircuitBreaker(5, 2_000);
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(

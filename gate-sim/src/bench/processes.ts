@@ -1,0 +1,106 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+/** A service the benchmark started: a real process, stopped by its PID. */
+export class ServiceProcess {
+  private constructor(
+    readonly name: string,
+    private readonly child: ChildProcess,
+    private readonly log: string[],
+  ) {}
+
+  /**
+   * Runs a compiled entry point (`dist/...js`, from `npm run build`) under node directly, so the
+   * PID is the service itself and no TypeScript compiler sits in its memory.
+   */
+  static start(
+    name: string,
+    entry: string,
+    env: Record<string, string>,
+    nodeArgs: string[] = [],
+  ): ServiceProcess {
+    return ServiceProcess.startArgs(name, entry, [], env, nodeArgs);
+  }
+
+  static startArgs(
+    name: string,
+    entry: string,
+    argv: string[],
+    env: Record<string, string> = {},
+    nodeArgs: string[] = [],
+  ): ServiceProcess {
+    const child = spawn(
+      process.execPath,
+      [...nodeArgs, '-r', 'tsconfig-paths/register', entry, ...argv],
+      {
+        env: { ...process.env, TS_NODE_BASEURL: 'dist', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const log: string[] = [];
+    const keep = (b: Buffer) => {
+      log.push(b.toString());
+      if (log.length > 200) log.shift();
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    return new ServiceProcess(name, child, log);
+  }
+
+  get pid(): number {
+    if (this.child.pid === undefined) throw new Error(`${this.name} did not start`);
+    return this.child.pid;
+  }
+
+  tail(): string {
+    return this.log.join('').split('\n').slice(-20).join('\n');
+  }
+
+  async waitForOutput(text: string, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.log.join('').includes(text)) {
+      if (this.child.exitCode !== null || Date.now() > deadline)
+        throw new Error(`${this.name} did not start:\n${this.tail()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  async waitHealthy(url: string, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (this.child.exitCode !== null) throw new Error(`${this.name} exited:\n${this.tail()}`);
+      const ok = await fetch(url)
+        .then((r) => r.ok)
+        .catch(() => false);
+      if (ok) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error(`${this.name} not healthy at ${url}:\n${this.tail()}`);
+  }
+
+  /** User + system CPU time in microseconds, from /proc (Linux). */
+  cpuMicros(): number {
+    const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime
+    return (ticks * 1e6) / 100; // USER_HZ is 100 on Linux
+  }
+
+  /** Peak resident set size in MB (VmHWM). */
+  peakRssMb(): number {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${this.pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : NaN;
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => this.child.kill('SIGKILL'), 15_000);
+      this.child.once('exit', () => {
+        clearTimeout(force);
+        resolve();
+      });
+      this.child.kill('SIGTERM');
+    });
+  }
+}
