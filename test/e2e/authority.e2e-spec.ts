@@ -244,7 +244,8 @@ describe('health authority', () => {
   it('announces a colour change on NATS for every active consent, with only the consentId', async () => {
     const id = await person();
     const [c1, c2, gone] = [await consent(id), await consent(id), await consent(id)];
-    await api.delete(`/v1/consents/${gone}`).expect(204);
+    // Wait for the revocation's own notice, so it cannot be mistaken for the colour change's.
+    await notices([gone], () => api.delete(`/v1/consents/${gone}`).expect(204));
 
     const seen = await notices([c1, c2, gone], () =>
       api.put(`/v1/persons/${id}/colour`, { colour: 'red' }).expect(204),

@@ -8,7 +8,17 @@ import {
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import type { Logger } from 'pino';
 import type { AuthorityConfig } from './config';
+import { ClockController } from './clock/clock.controller';
+import {
+  NucleicAcidCodesController,
+  OfflineCodesController,
+  RelativeCodesController,
+} from './codes/codes.controller';
+import { CodesService } from './codes/codes.service';
+import { NucleicAcidCodeStore, OfflineCodeStore, RelativeCodeStore } from './codes/code-store';
+import { AuthorityClock, systemClock, type Clock } from './common/clock';
 import { ApiKeyMiddleware } from './common/api-key.middleware';
+import { BulkController } from './bulk/bulk.controller';
 import { ErrorFilter } from './common/error.filter';
 import { AUTHORITY_CONFIG, LOGGER } from './common/tokens';
 import { validationPipe } from './common/validation';
@@ -18,6 +28,8 @@ import { ConsentsService } from './consents/consents.service';
 import { FaultsController } from './faults/faults.controller';
 import { FaultsService } from './faults/faults.service';
 import { HealthController } from './health/health.controller';
+import { LookupsController } from './lookups/lookups.controller';
+import { LookupsService } from './lookups/lookups.service';
 import { StatusNotifier } from './notify/status-notifier';
 import { PersonStore } from './persons/person-store';
 import { PersonsController } from './persons/persons.controller';
@@ -25,14 +37,30 @@ import { PersonsService } from './persons/persons.service';
 
 @Module({})
 export class AppModule implements NestModule {
-  /** Config and logger come in as values so tests can start several instances in one process. */
-  static forRoot(config: AuthorityConfig, logger: Logger): DynamicModule {
+  /** Config, logger and clock come in as values so tests can start several instances in one process. */
+  static forRoot(
+    config: AuthorityConfig,
+    logger: Logger,
+    clock: Clock = systemClock,
+  ): DynamicModule {
     return {
       module: AppModule,
-      controllers: [HealthController, PersonsController, ConsentsController, FaultsController],
+      controllers: [
+        HealthController,
+        PersonsController,
+        ConsentsController,
+        FaultsController,
+        BulkController,
+        ClockController,
+        OfflineCodesController,
+        RelativeCodesController,
+        NucleicAcidCodesController,
+        LookupsController,
+      ],
       providers: [
         { provide: AUTHORITY_CONFIG, useValue: config },
         { provide: LOGGER, useValue: logger },
+        { provide: AuthorityClock, useValue: new AuthorityClock(clock) },
         { provide: APP_FILTER, useClass: ErrorFilter },
         { provide: APP_PIPE, useFactory: validationPipe },
         PersonStore,
@@ -41,6 +69,11 @@ export class AppModule implements NestModule {
         FaultsService,
         PersonsService,
         ConsentsService,
+        OfflineCodeStore,
+        NucleicAcidCodeStore,
+        RelativeCodeStore,
+        CodesService,
+        LookupsService,
       ],
     };
   }

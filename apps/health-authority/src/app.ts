@@ -5,6 +5,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module';
+import type { Clock } from './common/clock';
 import type { AuthorityConfig } from './config';
 import { createLogger, PinoNestLogger } from './logger';
 import { StatusNotifier } from './notify/status-notifier';
@@ -40,22 +41,29 @@ function urlOf(host: string, port: number): string {
   return `http://${dialable.includes(':') ? `[${dialable}]` : dialable}:${port}`;
 }
 
+export interface AuthorityOptions {
+  /** The base clock for ages and code validity (default: the system clock). */
+  clock?: Clock;
+}
+
 /** Creates, starts and listens the authority; port 0 picks a free port (see `url`). */
 export async function bootstrapAuthority(
   config: AuthorityConfig,
   logger: Logger = createLogger(config),
+  opts: AuthorityOptions = {},
 ): Promise<RunningAuthority> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, logger), {
-    logger: new PinoNestLogger(logger),
-    forceCloseConnections: true,
-  });
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.forRoot(config, logger, opts.clock),
+    { logger: new PinoNestLogger(logger), forceCloseConnections: true },
+  );
   app.disable('x-powered-by');
   app.use(requestLog(logger));
 
   const docs = new DocumentBuilder()
     .setTitle('Health authority stand-in (随申码)')
     .setDescription(
-      'Person administration, consent-scoped status reads and fault injection. /v1 needs x-api-key.',
+      "Person administration, consent-scoped status reads, offline/relatives'/nucleic-acid codes, " +
+        'lookups, fault injection and a settable clock. /v1 needs x-api-key.',
     )
     .setVersion('1')
     .addApiKey({ type: 'apiKey', in: 'header', name: 'x-api-key' }, 'api-key')

@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'PERSON_NOT_FOUND'
   | 'PERSON_EXISTS'
   | 'CONSENT_NOT_FOUND'
+  | 'NOT_ELIGIBLE'
   | 'PAYLOAD_TOO_LARGE'
   | 'UNAVAILABLE'
   | 'INTERNAL';
@@ -26,3 +27,10 @@ export class ApiError extends HttpException {
 
 export const malformed = (message: string) =>
   new ApiError(HttpStatus.BAD_REQUEST, 'MALFORMED_REQUEST', message);
+
+export const personNotFound = (message = 'no person with this idNumber') =>
+  new ApiError(HttpStatus.NOT_FOUND, 'PERSON_NOT_FOUND', message);
+
+/** 422: the person exists but the rules do not allow what was asked for them. */
+export const notEligible = (message: string) =>
+  new ApiError(HttpStatus.UNPROCESSABLE_ENTITY, 'NOT_ELIGIBLE', message);

@@ -10,9 +10,9 @@ export interface TestRecord {
 }
 
 /**
- * The authority's record of one resident. birthDate and disabled are kept because offline-code
- * eligibility (under 18, 60+, disabled) will be decided from them; tests are kept in full for
- * nucleic-acid codes, with the latest ones cached so a status read is O(1).
+ * The authority's record of one resident. birthDate, disabled and specialGroup decide eligibility
+ * for offline and relatives' codes (see eligibility.ts); tests are kept in full, with the latest
+ * ones cached so a status read is O(1).
  */
 export interface Person {
   readonly personId: string;
@@ -21,13 +21,18 @@ export interface Person {
   /** YYYY-MM-DD, a calendar date with no time zone. */
   readonly birthDate: string;
   readonly disabled: boolean;
+  /** Cannot apply for a code on their own (relatives' codes' "special groups"). */
+  readonly specialGroup: boolean;
   colour: Colour;
   readonly tests: TestRecord[];
   latestTest: TestRecord | null;
   latestNegativeSampledAt: number | null;
 }
 
-export type NewPerson = Pick<Person, 'personId' | 'idNumber' | 'name' | 'birthDate' | 'disabled'>;
+export type NewPerson = Pick<
+  Person,
+  'personId' | 'idNumber' | 'name' | 'birthDate' | 'disabled' | 'specialGroup'
+>;
 
 /** In-memory persons keyed by ID number: the authority's own data, never the gateway's. */
 @Injectable()

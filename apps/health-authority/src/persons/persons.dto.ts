@@ -23,6 +23,14 @@ export class CreatePersonDto {
   @IsOptional()
   @IsBoolean()
   disabled?: boolean;
+
+  @ApiPropertyOptional({
+    default: false,
+    description: "Cannot apply for a code alone; eligible for a relative's code",
+  })
+  @IsOptional()
+  @IsBoolean()
+  specialGroup?: boolean;
 }
 
 export class PersonCreatedDto {

@@ -31,6 +31,7 @@ export class PersonsService {
       name: dto.name,
       birthDate: dto.birthDate,
       disabled: dto.disabled ?? false,
+      specialGroup: dto.specialGroup ?? false,
     });
     if (!created)
       throw new ApiError(
