@@ -1,5 +1,14 @@
 import { Init1700000000000 } from './1700000000000-Init';
 import { Seed20221700000000001 } from './1700000000001-Seed2022';
+import { OperatorRules1700000000010 } from './1700000000010-OperatorRules';
+import { CardsTicketsStaff1700000000020 } from './1700000000020-CardsTicketsStaff';
+import { CheckinRetention1700000000030 } from './1700000000030-CheckinRetention';
 
 /** Listed explicitly so ts-node, jest and compiled builds all load the same set. */
-export const MIGRATIONS = [Init1700000000000, Seed20221700000000001];
+export const MIGRATIONS = [
+  Init1700000000000,
+  Seed20221700000000001,
+  OperatorRules1700000000010,
+  CardsTicketsStaff1700000000020,
+  CheckinRetention1700000000030,
+];

@@ -18,8 +18,10 @@ import {
   type Caller,
 } from './clients';
 import { TapUnansweredError } from './gate';
+import { runPaths } from './paths';
 import { RUSH_STATIONS } from './population';
 import { runRush, type Progress } from './rush';
+import { cancelChange, printShadow, scheduleChange } from './schedule-change';
 
 export interface DemoArgs {
   command: 'demo';
@@ -31,15 +33,18 @@ export interface DemoArgs {
   authorityKey: string;
   nats: string;
   strict: boolean;
+  scheduleChange: boolean;
 }
 
-const USAGE = `usage: gate-sim [demo] [--riders N] [--seed N] [--json FILE] [--strict]
+const USAGE = `usage: gate-sim [demo] [--riders N] [--seed N] [--json FILE] [--strict] [--schedule-change]
                 [--gateway URL] [--authority URL] [--authority-key KEY] [--nats URL]
 
   --riders N          riders in the rush, split over the two stations (default 400)
   --seed N            seed of the rider mix (default 20220601); identity numbers are fresh each run
   --json FILE         also write the summary as JSON
   --strict            exit 3 when a reply differs from what the script expects
+  --schedule-change   as operator, schedule a 48 h window at S0312 before the rush, print its
+                      shadow counts after it, then cancel it
   --gateway URL       default $GATEWAY_URL or http://127.0.0.1:3000
   --authority URL     default $AUTHORITY_URL or http://127.0.0.1:3100
   --authority-key KEY default $AUTHORITY_API_KEY or dev-authority-key
@@ -58,6 +63,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = proc
     authorityKey: env.AUTHORITY_API_KEY || 'dev-authority-key',
     nats: env.NATS_URL || 'nats://127.0.0.1:4222',
     strict: false,
+    scheduleChange: false,
   };
   const rest = [...argv];
   if (rest[0] === 'demo') rest.shift();
@@ -102,6 +108,9 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = proc
         break;
       case '--strict':
         args.strict = true;
+        break;
+      case '--schedule-change':
+        args.scheduleChange = true;
         break;
       default:
         throw new UsageError(`unknown argument: ${raw}`);
@@ -221,26 +230,34 @@ export async function demo(args: DemoArgs): Promise<number> {
   console.log(
     `Morning rush: ${args.riders} riders, seed ${args.seed}, 4 gates each at ${stations.join(' and ')}`,
   );
+  const change = args.scheduleChange ? await scheduleChange(gateway) : null;
   try {
     const result = await runRush(
       { nc, gateway, authority },
       { riders: args.riders, seed: args.seed, progress: makeProgress() },
     );
+    const paths = await runPaths(
+      { nc, gateway, authority },
+      { riders: args.riders, summary: result.summary },
+    );
     const json = result.summary.toJson();
     console.log('');
     console.log(result.summary.toTable());
+    console.log(`\n${paths.toTable()}`);
     console.log(
       `\nseeded in ${(result.durationMs.seeding / 1000).toFixed(1)} s; ${json.taps} taps at ${result.gates} gates in ${(result.durationMs.taps / 1000).toFixed(1)} s`,
     );
     if (args.json) {
       mkdirSync(dirname(args.json), { recursive: true });
-      writeFileSync(args.json, `${JSON.stringify(json, null, 2)}\n`);
+      const full = { ...json, paths: paths.toJson() };
+      writeFileSync(args.json, `${JSON.stringify(full, null, 2)}\n`);
       console.log(`summary written to ${args.json}`);
     }
     const scripted =
       json.expectations.met === json.expectations.checked &&
       json.idempotentRetries.identical === json.idempotentRetries.sent;
     if (!scripted) console.log('note: some replies differ from the script (listed above)');
+    if (change) await printShadow(gateway, change);
     return args.strict && !scripted ? 3 : 0;
   } catch (err) {
     if (err instanceof TapUnansweredError)
@@ -250,6 +267,7 @@ export async function demo(args: DemoArgs): Promise<number> {
     else console.error('gate-sim: run failed:', err);
     return 1;
   } finally {
+    if (change) await cancelChange(gateway, change);
     await nc.drain().catch(() => undefined);
   }
 }

@@ -104,6 +104,21 @@ export class AuthorityClient {
     return this.call('POST', `/v1/persons/${enc(idNumber)}/tests`, { sampledAt, result });
   }
 
+  /** A paper offline code (离线随申码); supersedes the holder's previous one. */
+  issueOfflineCode(idNumber: string): Promise<{ code: string; validUntil: string }> {
+    return this.call('POST', `/v1/persons/${enc(idNumber)}/offline-codes`);
+  }
+
+  /** A relative's code (亲属随申码) the guardian holds for the dependant. */
+  addRelative(
+    guardianIdNumber: string,
+    dependantIdNumber: string,
+  ): Promise<{ relativeCode: string }> {
+    return this.call('POST', `/v1/persons/${enc(guardianIdNumber)}/relatives`, {
+      dependantIdNumber,
+    });
+  }
+
   health(): Promise<unknown> {
     return send(this.baseUrl, 'GET', '/health', {});
   }

@@ -9,6 +9,18 @@ import type { Pool } from 'pg';
 import { AdmissionBatcher } from './admissions/admission.batcher';
 import { AdmissionsRepository } from './admissions/admissions.repository';
 import { MaintenanceService } from './admissions/maintenance.service';
+import { CardLookupService } from './cards/card-lookup.service';
+import { CardRegistryController, RiderCardsController } from './cards/cards.controller';
+import { CardsRepository } from './cards/cards.repository';
+import { CardsService } from './cards/cards.service';
+import { RiderFactsService } from './cards/rider-facts.service';
+import { CheckpointService } from './checkpoint/checkpoint.service';
+import { ClearancesRepository } from './checkpoint/clearances.repository';
+import { CheckinsController } from './checkins/checkins.controller';
+import { CheckinsRepository } from './checkins/checkins.repository';
+import { ExportService } from './checkins/export.service';
+import { PartitionsRepository } from './checkins/partitions.repository';
+import { RetentionService } from './checkins/retention.service';
 import type { Clock } from './common/clock';
 import type { Logger } from './common/logger';
 import {
@@ -34,6 +46,22 @@ import { RidersRepository } from './riders/riders.repository';
 import { RidersService } from './riders/riders.service';
 import { RulesRepository } from './rules/rules.repository';
 import { RulesService } from './rules/rules.service';
+import { AuditRepository } from './staff/audit.repository';
+import { StaffAuditService } from './staff/audit.service';
+import { StaffDeskController } from './staff/desk.controller';
+import { StationFeedController } from './feed/feed.controller';
+import { StationFeed } from './feed/station-feed.service';
+import { DeskService } from './staff/desk.service';
+import { GateCommandService } from './staff/gate-command.service';
+import { IdLookupService } from './staff/id-lookup.service';
+import { PassesRepository } from './staff/passes.repository';
+import { VerifyService } from './staff/verify.service';
+import { RulesController } from './rules/rules.controller';
+import { RulePreviewService } from './rules/rule-preview.service';
+import { RuleQueryService } from './rules/rule-query.service';
+import { RuleScheduleService } from './rules/rule-schedule.service';
+import { RuleShadowService } from './rules/rule-shadow.service';
+import { ShadowCountsRepository } from './rules/shadow-counts.repository';
 
 /** What the module is built from: resources opened (and later closed) by the bootstrap. */
 export interface GatewayResources {
@@ -51,8 +79,22 @@ export class GatewayModule {
   static create(r: GatewayResources): DynamicModule {
     return {
       module: GatewayModule,
-      imports: [ThrottlerModule.forRoot([{ ttl: 60_000, limit: r.config.riderRequestsPerMinute }])],
-      controllers: [RidersController, OpsController],
+      imports: [
+        ThrottlerModule.forRoot({
+          throttlers: [{ ttl: 60_000, limit: r.config.riderRequestsPerMinute }],
+          errorMessage: `too many requests: at most ${r.config.riderRequestsPerMinute} a minute; retry after the seconds in Retry-After`,
+        }),
+      ],
+      controllers: [
+        RidersController,
+        OpsController,
+        CheckinsController,
+        RulesController,
+        RiderCardsController,
+        CardRegistryController,
+        StaffDeskController,
+        StationFeedController,
+      ],
       providers: [
         { provide: CONFIG, useValue: r.config },
         { provide: CLOCK, useValue: r.clock },
@@ -66,6 +108,11 @@ export class GatewayModule {
         Metrics,
         RulesRepository,
         RulesService,
+        RuleScheduleService,
+        RuleQueryService,
+        RulePreviewService,
+        ShadowCountsRepository,
+        RuleShadowService,
         RidersRepository,
         RidersService,
         RideCodeService,
@@ -74,8 +121,26 @@ export class GatewayModule {
         AdmissionsRepository,
         AdmissionBatcher,
         MaintenanceService,
+        PartitionsRepository,
+        RetentionService,
+        CheckinsRepository,
+        ExportService,
         IdempotencyCache,
+        CardsRepository,
+        CardsService,
+        RiderFactsService,
+        CardLookupService,
+        ClearancesRepository,
+        CheckpointService,
+        PassesRepository,
+        AuditRepository,
+        StaffAuditService,
+        VerifyService,
+        DeskService,
+        GateCommandService,
+        IdLookupService,
         TapService,
+        StationFeed,
         GateServer,
       ],
     };

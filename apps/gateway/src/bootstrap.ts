@@ -12,6 +12,7 @@ import { GatewayModule } from './app.module';
 import { systemClock, type Clock } from './common/clock';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { createLogger, type Logger } from './common/logger';
+import { mountConsole } from './feed/console.static';
 import type { GatewayConfig } from './config';
 
 export interface GatewayOptions {
@@ -43,11 +44,35 @@ async function readJson<T>(file: string, variable: string): Promise<T> {
 export const readKeySet = async (file: string): Promise<LoadedKeySet> =>
   loadKeySet(await readJson<KeySetFile>(file, 'RIDE_CODE_KEYS_FILE'));
 
+/**
+ * nats.js ignores credentials in a server URL (and would misread `user:pass@` as a port), so
+ * `nats://user:pass@host:port` is split into plain servers plus user and pass options.
+ */
+export function natsServers(url: string): { servers: string[]; user?: string; pass?: string } {
+  let auth: { user: string; pass: string } | undefined;
+  const servers = url
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+    .map((s) => {
+      const m = /^([a-z]+:\/\/)([^@/]*)@(.*)$/i.exec(s);
+      if (!m) return s;
+      const colon = m[2].indexOf(':');
+      const user = colon < 0 ? m[2] : m[2].slice(0, colon);
+      const pass = colon < 0 ? '' : m[2].slice(colon + 1);
+      auth = { user: decodeURIComponent(user), pass: decodeURIComponent(pass) };
+      return m[1] + m[3];
+    });
+  return { servers, ...auth };
+}
+
 /** Opens NATS so that it never gives up: the default is 10 reconnect attempts. */
 export function connectNats(url: string, name: string, logger: Logger): Promise<NatsConnection> {
-  logger.info({ url }, 'connecting to NATS');
+  const { servers, user, pass } = natsServers(url);
+  logger.info({ url: servers.join(','), user }, 'connecting to NATS');
   return connect({
-    servers: url,
+    servers,
+    ...(user !== undefined ? { user, pass } : {}),
     name,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
@@ -97,6 +122,7 @@ export async function startGateway(
     }),
   );
   app.useGlobalFilters(new HttpErrorFilter(logger));
+  mountConsole(app, logger);
   const doc = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

@@ -23,6 +23,12 @@ export interface GatewayConfig {
   accessKeysFile: string;
   accessIssuer: string;
   riderRequestsPerMinute: number;
+  /** Check-ins older than this many days are purged (whole day partitions are dropped). */
+  retentionDays: number;
+  /** How often partitions are created ahead and expired ones dropped. */
+  checkInMaintenanceIntervalMs: number;
+  /** Daily partitions are kept ready for today and this many days ahead (Asia/Shanghai days). */
+  checkInPartitionsAheadDays: number;
 }
 
 export class ConfigError extends Error {}
@@ -96,5 +102,14 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     accessKeysFile: env.ACCESS_KEYS_FILE || '.data/keys/access-keys.json',
     accessIssuer: env.ACCESS_ISSUER || 'one-code-ride-dev-idp',
     riderRequestsPerMinute: int(env, 'RIDER_REQUESTS_PER_MINUTE', 120, 1, 100_000),
+    retentionDays: int(env, 'RETENTION_DAYS', 28, 1, 3650),
+    checkInMaintenanceIntervalMs: int(
+      env,
+      'CHECKIN_MAINTENANCE_INTERVAL_MS',
+      3_600_000,
+      100,
+      86_400_000,
+    ),
+    checkInPartitionsAheadDays: int(env, 'CHECKIN_PARTITIONS_AHEAD_DAYS', 2, 0, 60),
   };
 }

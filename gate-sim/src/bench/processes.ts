@@ -29,11 +29,17 @@ export class ServiceProcess {
     env: Record<string, string> = {},
     nodeArgs: string[] = [],
   ): ServiceProcess {
+    // A `.ts` entry runs from source (tests, no build step); compiled ones resolve paths in dist.
+    const fromSource = entry.endsWith('.ts');
+    const loader = fromSource ? ['-r', 'ts-node/register'] : [];
+    const sourceEnv = fromSource
+      ? { TS_NODE_TRANSPILE_ONLY: 'true', TS_NODE_BASEURL: '.' }
+      : { TS_NODE_BASEURL: 'dist' };
     const child = spawn(
       process.execPath,
-      [...nodeArgs, '-r', 'tsconfig-paths/register', entry, ...argv],
+      [...nodeArgs, ...loader, '-r', 'tsconfig-paths/register', entry, ...argv],
       {
-        env: { ...process.env, TS_NODE_BASEURL: 'dist', ...env },
+        env: { ...process.env, ...sourceEnv, ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
@@ -92,8 +98,32 @@ export class ServiceProcess {
     return m ? Number(m[1]) / 1024 : NaN;
   }
 
+  /** Null while running; the exit code (or null after a signal) once it has exited. */
+  get exited(): { code: number | null; signal: NodeJS.Signals | null } | null {
+    if (this.child.exitCode === null && this.child.signalCode === null) return null;
+    return { code: this.child.exitCode, signal: this.child.signalCode };
+  }
+
+  /** Sends a signal by PID (e.g. SIGKILL for a crash, SIGTERM for a graceful stop). */
+  kill(signal: NodeJS.Signals): void {
+    if (this.exited === null) process.kill(this.pid, signal);
+  }
+
+  /** Waits for the process to exit, for at most `timeoutMs`. */
+  async waitExit(timeoutMs = 30_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    const done = this.exited;
+    if (done) return done;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${this.name} did not exit`)), timeoutMs);
+      this.child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        resolve({ code, signal });
+      });
+    });
+  }
+
   async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
+    if (this.exited !== null) return;
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => this.child.kill('SIGKILL'), 15_000);
       this.child.once('exit', () => {

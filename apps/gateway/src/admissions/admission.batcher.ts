@@ -3,6 +3,8 @@ import type { Logger } from '../common/logger';
 import type { GatewayConfig } from '../config';
 import { CONFIG, LOGGER } from '../common/tokens';
 import { admissionReply } from '../gate/replies';
+import { Metrics } from '../ops/metrics';
+import { Counter, Histogram } from 'prom-client';
 import {
   AdmissionsRepository,
   type Admission,
@@ -28,12 +30,28 @@ export class AdmissionBatcher {
   private queue: Queued[] = [];
   private timer: NodeJS.Timeout | null = null;
   private inFlight = 0;
+  private readonly batches: Counter<'result'>;
+  private readonly batchSize: Histogram;
 
   constructor(
     private readonly repo: AdmissionsRepository,
     @Inject(CONFIG) private readonly config: GatewayConfig,
     @Inject(LOGGER) private readonly log: Logger,
-  ) {}
+    metrics: Metrics,
+  ) {
+    this.batches = new Counter({
+      name: 'gateway_checkin_batches_total',
+      help: 'Check-in transactions (one per batch of taps), by result',
+      labelNames: ['result'],
+      registers: [metrics.registry],
+    });
+    this.batchSize = new Histogram({
+      name: 'gateway_checkin_batch_size',
+      help: 'Taps sharing one check-in transaction',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
+      registers: [metrics.registry],
+    });
+  }
 
   submit(item: Admission): Promise<CommitOutcome> {
     return new Promise((resolve) => {
@@ -94,7 +112,10 @@ export class AdmissionBatcher {
         admissionReply,
       );
       batch.forEach((q, i) => q.resolve(results[i]));
+      this.batches.inc({ result: 'committed' });
+      this.batchSize.observe(batch.length);
     } catch (e) {
+      this.batches.inc({ result: 'failed' });
       this.log.error({ err: (e as Error).message, taps: batch.length }, 'check-in batch failed');
       for (const q of batch) q.resolve({ kind: 'unavailable' });
     } finally {

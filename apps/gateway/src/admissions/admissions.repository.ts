@@ -20,6 +20,10 @@ export interface Admission {
   decidedAt: number;
   policyVersion: string;
   policyHash: string;
+  /** Keyed HMAC of the ID number, for check-ins of people without a rider account. */
+  personKey?: Buffer | null;
+  /** A checkpoint scan or desk registration: the check-in only, no journey, no ride-code use. */
+  venueOnly?: boolean;
 }
 
 export type AdmissionResult =
@@ -128,7 +132,7 @@ export class AdmissionsRepository {
     }
 
     // 3. Anti-passback: an entry needs the traveller outside (or a stale entry); an exit closes it.
-    const entries = live.filter((i) => i.mode === 'entry');
+    const entries = live.filter((i) => i.mode === 'entry' && i.venueOnly !== true);
     if (entries.length > 0) {
       const entered = await c.query<{ traveller: string }>(
         `INSERT INTO journeys AS j (traveller, inside, station_id, changed_at)
@@ -151,24 +155,10 @@ export class AdmissionsRepository {
       if (freed.length > 0)
         await c.query('DELETE FROM ride_code_uses WHERE jti = ANY($1::text[])', [freed]);
       const admitted = entries.filter((i) => inside.has(i.traveller));
-      if (admitted.length > 0) {
-        await c.query(
-          `INSERT INTO check_ins (id, checked_in_at, rider_id, medium, station_id, gate_id, tap_id, policy_version, policy_hash)
-           SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])`,
-          [
-            admitted.map((i) => i.checkInId),
-            admitted.map((i) => new Date(i.decidedAt)),
-            admitted.map((i) => i.riderId),
-            admitted.map((i) => i.medium),
-            admitted.map((i) => i.stationId),
-            admitted.map((i) => i.gateId),
-            admitted.map((i) => i.tapId),
-            admitted.map((i) => i.policyVersion),
-            admitted.map((i) => i.policyHash),
-          ],
-        );
-      }
+      if (admitted.length > 0) await this.insertCheckIns(c, admitted);
     }
+    const venueOnly = live.filter((i) => i.venueOnly === true);
+    if (venueOnly.length > 0) await this.insertCheckIns(c, venueOnly);
     const exits = live.filter((i) => i.mode === 'exit');
     if (exits.length > 0) {
       await c.query(
@@ -193,6 +183,25 @@ export class AdmissionsRepository {
       ],
     );
     return items.map((i) => results.get(i) as AdmissionResult);
+  }
+
+  private async insertCheckIns(c: PoolClient, admitted: Admission[]): Promise<void> {
+    await c.query(
+      `INSERT INTO check_ins (id, checked_in_at, rider_id, medium, station_id, gate_id, tap_id, policy_version, policy_hash, person_key)
+       SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::bytea[])`,
+      [
+        admitted.map((i) => i.checkInId),
+        admitted.map((i) => new Date(i.decidedAt)),
+        admitted.map((i) => i.riderId),
+        admitted.map((i) => i.medium),
+        admitted.map((i) => i.stationId),
+        admitted.map((i) => i.gateId),
+        admitted.map((i) => i.tapId),
+        admitted.map((i) => i.policyVersion),
+        admitted.map((i) => i.policyHash),
+        admitted.map((i) => i.personKey ?? null),
+      ],
+    );
   }
 
   /** Drops what only mattered for a while: old receipts and spent ride-code ids. */

@@ -8,12 +8,16 @@ import { JSONCodec, type Msg, type NatsConnection, type Subscription } from 'nat
 import {
   EVENTS,
   QUEUE_GROUP,
+  SCAN_SUBJECTS,
   TAP_SUBJECTS,
+  parseScanRequest,
   parseSubject,
   parseTapRequest,
   type GateReply,
+  type ScanRequest,
   type TapRequest,
 } from '@app/protocol';
+import { CheckpointService } from '../checkpoint/checkpoint.service';
 import type { Clock } from '../common/clock';
 import type { Logger } from '../common/logger';
 import { CLOCK, LOGGER, NATS } from '../common/tokens';
@@ -22,6 +26,7 @@ import { Metrics } from '../ops/metrics';
 import { RulesService } from '../rules/rules.service';
 import { malformedReply, reply } from './replies';
 import { TapService } from './tap.service';
+import { StationFeed } from '../feed/station-feed.service';
 
 const json = JSONCodec<unknown>();
 
@@ -35,9 +40,11 @@ export class GateServer implements OnApplicationBootstrap, BeforeApplicationShut
   constructor(
     @Inject(NATS) private readonly nc: NatsConnection,
     private readonly taps: TapService,
+    private readonly scans: CheckpointService,
     private readonly health: HealthStatusService,
     private readonly rules: RulesService,
     private readonly metrics: Metrics,
+    private readonly feed: StationFeed,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
@@ -45,6 +52,7 @@ export class GateServer implements OnApplicationBootstrap, BeforeApplicationShut
   onApplicationBootstrap(): void {
     this.gateSubs = [
       this.nc.subscribe(TAP_SUBJECTS, { queue: QUEUE_GROUP, callback: (_e, m) => this.onTap(m) }),
+      this.nc.subscribe(SCAN_SUBJECTS, { queue: QUEUE_GROUP, callback: (_e, m) => this.onScan(m) }),
     ];
     // Broadcasts: every instance hears these (no queue group).
     this.nc.subscribe(EVENTS.authorityStatusChanged, {
@@ -85,14 +93,37 @@ export class GateServer implements OnApplicationBootstrap, BeforeApplicationShut
     void this.answer(msg, parsed.value);
   }
 
-  private async answer(msg: Msg, req: TapRequest): Promise<void> {
+  private onScan(msg: Msg): void {
+    const addr = parseSubject(msg.subject);
+    const parsed = addr?.kind === 'scan' ? parseScanRequest(addr, msg.data) : null;
+    if (!parsed || !parsed.ok) {
+      this.metrics.malformed.inc();
+      this.log.warn(
+        {
+          subject: msg.subject,
+          tapId: parsed?.tapId,
+          error: parsed?.error ?? 'not a scan subject',
+        },
+        'malformed scan',
+      );
+      this.respond(msg, malformedReply(parsed?.tapId, this.clock.now()));
+      return;
+    }
+    void this.answer(msg, parsed.value);
+  }
+
+  private async answer(msg: Msg, req: TapRequest | ScanRequest): Promise<void> {
     this.inFlight++;
     try {
-      this.respond(msg, await this.taps.handle(req));
+      const r = await ('gateId' in req ? this.taps.handle(req) : this.scans.handle(req));
+      this.respond(msg, r);
+      if ('gateId' in req) this.feed.tapAnswered(req, r);
     } catch (e) {
       this.log.error({ tapId: req.tapId, err: (e as Error).message }, 'tap failed');
       const ctx = { tapId: req.tapId, decidedAt: this.clock.now(), policyVersion: null };
-      this.respond(msg, reply(ctx, 'see-staff', ['RECORD_UNAVAILABLE']));
+      const failed = reply(ctx, 'see-staff', ['RECORD_UNAVAILABLE']);
+      this.respond(msg, failed);
+      if ('gateId' in req) this.feed.tapAnswered(req, failed);
     } finally {
       if (--this.inFlight === 0 && this.drained) this.drained();
     }

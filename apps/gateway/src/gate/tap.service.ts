@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { decide, type CredentialFacts, type RuleVersion } from '@app/decision';
 import type { GateCredential, GateReply, TapRequest } from '@app/protocol';
 import { AdmissionBatcher } from '../admissions/admission.batcher';
+import { CardLookupService, type TapPlace } from '../cards/card-lookup.service';
 import { BatchLoader } from '../common/batch-loader';
 import type { Clock } from '../common/clock';
 import type { Logger } from '../common/logger';
@@ -13,6 +14,7 @@ import { Metrics } from '../ops/metrics';
 import { RideCodeService } from '../ride-code/ride-code.service';
 import { RidersRepository } from '../riders/riders.repository';
 import { RulesService } from '../rules/rules.service';
+import { RuleShadowService } from '../rules/rule-shadow.service';
 import { IdempotencyCache } from './idempotency.cache';
 import { admissionReply, decisionReply, reply, type ReplyContext } from './replies';
 
@@ -23,6 +25,8 @@ interface Established {
   riderId: string | null;
   medium: string | null;
   jti: { id: string; expiresAt: number } | null;
+  /** A staff one-time pass this tap claimed; it stays used only if the tap opens. */
+  passId?: string;
 }
 
 const UNKNOWN_PERSON = { traveller: null, riderId: null, medium: null, jti: null };
@@ -35,11 +39,13 @@ export class TapService {
 
   constructor(
     private readonly rules: RulesService,
+    private readonly shadow: RuleShadowService,
     private readonly rideCodes: RideCodeService,
     private readonly health: HealthStatusService,
     private readonly admissions: AdmissionBatcher,
     private readonly idempotency: IdempotencyCache,
     private readonly metrics: Metrics,
+    private readonly cardLookup: CardLookupService,
     riders: RidersRepository,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(CONFIG) private readonly config: GatewayConfig,
@@ -65,7 +71,7 @@ export class TapService {
     const now = this.clock.now();
     const { rules, hash } = this.rules.governing(req.stationId, now);
     const ctx: ReplyContext = { tapId: req.tapId, decidedAt: now, policyVersion: rules.id };
-    const est = await this.establish(req.credential, req.mode, rules, now);
+    const est = await this.establish(req.credential, req.mode, rules, now, req);
     if (est === 'record-unavailable')
       return this.done(req, reply(ctx, 'see-staff', ['RECORD_UNAVAILABLE']), started);
     const decision = decide({
@@ -75,8 +81,15 @@ export class TapService {
       rules,
       now,
     });
+    // Shadow rollout: the same facts under scheduled versions, counted in memory only.
+    this.shadow.observe(
+      req.stationId,
+      { mode: req.mode, temperatureC: req.temperatureC, credential: est.facts, rules, now },
+      decision,
+    );
 
     let out: GateReply;
+    let opened = false;
     if (decision.outcome !== 'open' || est.traveller === null) {
       out = decisionReply(ctx, decision);
     } else {
@@ -96,11 +109,13 @@ export class TapService {
         policyHash: hash,
       };
       const result = await this.admissions.submit(admission);
+      opened = result.kind === 'admitted';
       out =
         result.kind === 'unavailable'
           ? reply(ctx, 'see-staff', ['RECORD_UNAVAILABLE'])
           : admissionReply(admission, result);
     }
+    if (est.passId !== undefined) await this.cardLookup.settle(est.passId, opened);
     return this.done(req, out, started);
   }
 
@@ -128,28 +143,17 @@ export class TapService {
     mode: 'entry' | 'exit',
     rules: RuleVersion,
     now: number,
+    at: TapPlace,
   ): Promise<Established | 'record-unavailable'> {
     switch (c.kind) {
       case 'ride-code':
         return this.establishRideCode(c.code, mode, rules, now);
       case 'card':
-        return {
-          facts: { kind: 'venue-check' },
-          traveller: `card:${c.cardNo}`,
-          riderId: null,
-          medium: `card:${c.cardNo}`,
-          jti: null,
-        };
+        return this.cardLookup.card(c.cardNo, mode, rules, now, at);
       case 'day-ticket':
       case 'companion-ticket':
       case 'single-journey':
-        return {
-          facts: { kind: 'venue-check' },
-          traveller: `ticket:${c.ticketNo}`,
-          riderId: null,
-          medium: `${c.kind}:${c.ticketNo}`,
-          jti: null,
-        };
+        return this.cardLookup.ticket(c, mode, rules, now, at);
       case 'offline-code':
         return { facts: { kind: 'offline-code' }, ...UNKNOWN_PERSON };
     }

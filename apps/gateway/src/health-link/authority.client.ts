@@ -20,6 +20,29 @@ export function toFacts(s: AuthorityStatus): HealthFacts {
   };
 }
 
+/** A status as the code and lookup endpoints return it; shown or decided on, never stored. */
+export interface AuthorityHealth {
+  colour: Colour;
+  latestNegativeSampledAt: string | null;
+}
+
+export type OfflineCodeStatus = 'valid' | 'superseded' | 'expired' | 'unknown';
+
+export interface OfflineCodeVerification {
+  status: OfflineCodeStatus;
+  belongsToIdNumber: boolean | null;
+  health: AuthorityHealth | null;
+}
+
+export interface RelativeCodeVerification {
+  status: 'valid' | 'unknown';
+  dependantIdNumber: string | null;
+  health: AuthorityHealth | null;
+}
+
+export type ElderlyChildLookup =
+  { kind: 'found'; health: AuthorityStatus } | { kind: 'not-eligible' } | { kind: 'not-found' };
+
 /** HTTP client for the city health-code service. */
 @Injectable()
 export class AuthorityClient {
@@ -73,6 +96,44 @@ export class AuthorityClient {
     const res = await this.call('POST', '/v1/consents/status:batch', { consentIds }, timeoutMs);
     return ((await this.json(res)) as { statuses: Record<string, AuthorityStatus | null> })
       .statuses;
+  }
+
+  async verifyOfflineCode(
+    code: string,
+    idNumber: string | undefined,
+    timeoutMs: number,
+  ): Promise<OfflineCodeVerification> {
+    const res = await this.call('POST', '/v1/offline-codes/verify', { code, idNumber }, timeoutMs);
+    return (await this.json(res)) as OfflineCodeVerification;
+  }
+
+  async verifyRelativeCode(code: string, timeoutMs: number): Promise<RelativeCodeVerification> {
+    const res = await this.call('POST', '/v1/relative-codes/verify', { code }, timeoutMs);
+    return (await this.json(res)) as RelativeCodeVerification;
+  }
+
+  /** Null when the authority has no such person. */
+  async lookupIdNumber(
+    idNumber: string,
+    purpose: 'digital-sentinel' | 'staff-desk',
+    timeoutMs: number,
+  ): Promise<AuthorityHealth | null> {
+    const res = await this.call('POST', '/v1/lookups/id-number', { idNumber, purpose }, timeoutMs);
+    const body = (await this.json(res)) as { found: boolean; health: AuthorityHealth | null };
+    return body.found ? body.health : null;
+  }
+
+  /** 老幼核酸助查: only for those under 18 or 60 and over. */
+  async lookupElderlyChild(
+    idNumber: string,
+    name: string,
+    timeoutMs: number,
+  ): Promise<ElderlyChildLookup> {
+    const res = await this.call('POST', '/v1/lookups/elderly-child', { idNumber, name }, timeoutMs);
+    if (res.status === 422) return { kind: 'not-eligible' };
+    if (res.status === 404) return { kind: 'not-found' };
+    const body = (await this.json(res)) as { health: AuthorityStatus };
+    return { kind: 'found', health: body.health };
   }
 
   private async call(

@@ -1,8 +1,15 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { selectRules, type RuleVersion, type StationRef } from '@app/decision';
+import {
+  selectRules,
+  stationTimeline,
+  type RuleVersion,
+  type StationRef,
+  type TimelineEntry,
+} from '@app/decision';
 import type { Logger } from '../common/logger';
 import { LOGGER } from '../common/tokens';
 import { RulesRepository } from './rules.repository';
+import { pendingVersions } from './shadow';
 
 export interface GoverningRules {
   rules: RuleVersion;
@@ -67,6 +74,25 @@ export class RulesService implements OnModuleInit {
   governing(stationId: string, t: number): GoverningRules {
     const rules = selectRules(this.timeline, this.station(stationId), t);
     return rules ? { rules, hash: this.hashes.get(rules.id) ?? 'unknown' } : NO_RULES;
+  }
+
+  /** Whether the stations table knows this station. */
+  isRecorded(stationId: string): boolean {
+    return this.stations.has(stationId);
+  }
+
+  hashOf(id: string): string | null {
+    return this.hashes.get(id) ?? null;
+  }
+
+  /** This instance's in-memory timeline for a station: every version that governs it, with bounds. */
+  timelineFor(stationId: string): TimelineEntry[] {
+    return stationTimeline(this.timeline, this.station(stationId));
+  }
+
+  /** Scheduled versions that will govern the station once they take effect (shadow rollout). */
+  pendingFor(stationId: string, now: number): RuleVersion[] {
+    return pendingVersions(this.timeline, this.station(stationId), now);
   }
 
   /** How long a cached health status may serve as a fallback under any known version. */

@@ -1,0 +1,183 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { CredentialFacts, RuleVersion } from '@app/decision';
+import type { GateCredential } from '@app/protocol';
+import { BatchLoader } from '../common/batch-loader';
+import type { Logger } from '../common/logger';
+import { LOGGER } from '../common/tokens';
+import { PassesRepository } from '../staff/passes.repository';
+import {
+  CardsRepository,
+  type CardStatus,
+  type PlaceKey,
+  type TicketStatus,
+} from './cards.repository';
+import { RiderFactsService } from './rider-facts.service';
+
+/** Where and when a gate read the medium. */
+export interface TapPlace {
+  stationId: string;
+  gateId: string;
+  tapId: string;
+}
+
+/** Same shape as the tap service's established facts, plus a claimed staff pass. */
+export interface MediumFacts {
+  facts: CredentialFacts;
+  traveller: string | null;
+  riderId: string | null;
+  medium: string | null;
+  jti: null;
+  /** A staff pass claimed for this tap; released unless the tap opens. */
+  passId?: string;
+}
+
+type TicketCredential = Extract<
+  GateCredential,
+  { kind: 'day-ticket' | 'companion-ticket' | 'single-journey' }
+>;
+
+/** Numbers and ids match ^[A-Za-z0-9_-]+$, so a space separates them unambiguously. */
+const keyOf = (k: PlaceKey): string => `${k.no} ${k.stationId} ${k.gateId} ${k.at}`;
+
+function placeOf(key: string): PlaceKey {
+  const [no, stationId, gateId, at] = key.split(' ');
+  return { no, stationId, gateId, at: Number(at) };
+}
+
+/**
+ * Cards and tickets at the gate. Every tap's status comes from one batched, indexed query per
+ * event-loop turn; a staff pass is claimed (a write) only when that query saw one.
+ */
+@Injectable()
+export class CardLookupService {
+  private readonly cards: BatchLoader<string, CardStatus | undefined>;
+  private readonly tickets: BatchLoader<string, TicketStatus | undefined>;
+
+  constructor(
+    repo: CardsRepository,
+    private readonly passes: PassesRepository,
+    private readonly riders: RiderFactsService,
+    @Inject(LOGGER) private readonly log: Logger,
+  ) {
+    this.cards = this.loader((k) => repo.cardStatuses(k));
+    this.tickets = this.loader((k) => repo.ticketStatuses(k));
+  }
+
+  private loader<V>(load: (keys: PlaceKey[]) => Promise<V[]>): BatchLoader<string, V | undefined> {
+    return new BatchLoader<string, V | undefined>(
+      async (ids) => {
+        const rows = await load(ids.map(placeOf));
+        return new Map(ids.map((id, i) => [id, rows[i]]));
+      },
+      (_ids, err) => {
+        this.log.warn({ err: (err as Error).message }, 'card/ticket lookup failed');
+        return undefined;
+      },
+    );
+  }
+
+  async card(
+    cardNo: string,
+    mode: 'entry' | 'exit',
+    rules: RuleVersion,
+    now: number,
+    at: TapPlace,
+  ): Promise<MediumFacts | 'record-unavailable'> {
+    const s = await this.cards.load(
+      keyOf({ no: cardNo, stationId: at.stationId, gateId: at.gateId, at: now }),
+    );
+    if (s === undefined) return 'record-unavailable';
+    const medium = `card:${cardNo}`;
+    const plain = { traveller: medium, riderId: null, medium, jti: null } as const;
+    if (s.blocked) return { facts: { kind: 'rejected', reason: 'CARD_BLOCKED' }, ...plain };
+    if (mode === 'entry' && s.hasPass) {
+      const claimed = await this.claim(at, [medium, `gate:${at.gateId}`], now);
+      if (claimed === 'record-unavailable') return claimed;
+      if (claimed.passId !== null)
+        return {
+          facts: { kind: 'cleared' },
+          ...(s.riderId
+            ? { ...plain, traveller: `rider:${s.riderId}`, riderId: s.riderId }
+            : plain),
+          passId: claimed.passId,
+        };
+    }
+    if (s.riderId !== null) {
+      const facts = await this.riders.of(s.riderId, mode, rules);
+      if (facts === 'record-unavailable') return facts;
+      return { facts, traveller: `rider:${s.riderId}`, riderId: s.riderId, medium, jti: null };
+    }
+    if (s.guarantee && s.guarantee.from <= now && now < s.guarantee.until)
+      return { facts: { kind: 'guarantee-pass' }, ...plain };
+    return { facts: { kind: 'venue-check' }, ...plain };
+  }
+
+  async ticket(
+    c: TicketCredential,
+    mode: 'entry' | 'exit',
+    rules: RuleVersion,
+    now: number,
+    at: TapPlace,
+  ): Promise<MediumFacts | 'record-unavailable'> {
+    const s = await this.tickets.load(
+      keyOf({ no: c.ticketNo, stationId: at.stationId, gateId: at.gateId, at: now }),
+    );
+    if (s === undefined) return 'record-unavailable';
+    const bound = `ticket:${c.ticketNo}`;
+    const riderId = c.kind === 'day-ticket' ? (s.ticket?.riderId ?? null) : null;
+    const base = {
+      traveller: bound,
+      riderId,
+      medium: `${c.kind}:${c.ticketNo}`,
+      jti: null,
+    } as const;
+    if (mode === 'exit') return { facts: { kind: 'venue-check' }, ...base };
+    const t = c.kind === 'day-ticket' ? s.ticket : null;
+    const windowMs = rules.dayTicketClearanceMinutes * 60_000;
+    // A clearance counts while now < clearedAt + window: at exactly the window's end it is over.
+    if (
+      t !== null &&
+      t.from <= now &&
+      now < t.until &&
+      s.clearedAt !== null &&
+      now < s.clearedAt + windowMs
+    )
+      return { facts: { kind: 'cleared' }, ...base };
+    if (s.hasPass) {
+      const claimed = await this.claim(at, [bound, `gate:${at.gateId}`], now);
+      if (claimed === 'record-unavailable') return claimed;
+      if (claimed.passId !== null)
+        return { facts: { kind: 'cleared' }, ...base, passId: claimed.passId };
+    }
+    return { facts: { kind: 'venue-check' }, ...base };
+  }
+
+  /** After the tap: a claimed pass stays used only if the tap opened. */
+  async settle(passId: string, opened: boolean): Promise<void> {
+    if (opened) return;
+    try {
+      await this.passes.release(passId);
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message, passId }, 'could not release a staff pass');
+    }
+  }
+
+  private async claim(
+    at: TapPlace,
+    boundTo: string[],
+    now: number,
+  ): Promise<{ passId: string | null } | 'record-unavailable'> {
+    try {
+      const passId = await this.passes.claim(
+        at.stationId,
+        boundTo,
+        new Date(now),
+        `${at.gateId}/${at.tapId}`,
+      );
+      return { passId };
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, 'staff pass claim failed');
+      return 'record-unavailable';
+    }
+  }
+}

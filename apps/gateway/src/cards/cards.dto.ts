@@ -1,0 +1,78 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { IsIn, IsString, Length, Matches } from 'class-validator';
+
+/** Card and ticket numbers as gates read them (gate protocol v1). */
+export const MEDIUM_NO = /^[A-Za-z0-9_-]{1,64}$/;
+const MEDIUM_MSG = 'must match ^[A-Za-z0-9_-]{1,64}$';
+/** An instant that names its offset, e.g. 2022-06-01T08:00:00.000+08:00. */
+export const ISO_INSTANT =
+  /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
+const INSTANT_MSG = 'must be an ISO-8601 instant with its offset, e.g. 2022-06-01T08:00:00+08:00';
+
+export class LinkCardDto {
+  @ApiProperty({ example: '3101000012345678', description: 'Transit card number' })
+  @IsString()
+  @Matches(MEDIUM_NO, { message: `cardNo ${MEDIUM_MSG}` })
+  cardNo!: string;
+}
+
+export class LinkedCardDto {
+  @ApiProperty() cardNo!: string;
+  @ApiProperty({ description: 'ISO-8601 with +08:00' }) linkedAt!: string;
+}
+
+export class RegisterTicketDto {
+  @ApiProperty({ example: 'DT20220601-0007' })
+  @IsString()
+  @Matches(MEDIUM_NO, { message: `ticketNo ${MEDIUM_MSG}` })
+  ticketNo!: string;
+
+  @ApiProperty({ enum: ['day', 'three-day'] })
+  @IsIn(['day', 'three-day'])
+  kind!: 'day' | 'three-day';
+
+  @ApiProperty({
+    example: '2022-06-01T00:00:00+08:00',
+    description: 'Valid 24 h (day) or 72 h from here',
+  })
+  @IsString()
+  @Matches(ISO_INSTANT, { message: `validFrom ${INSTANT_MSG}` })
+  validFrom!: string;
+}
+
+export class TicketDto {
+  @ApiProperty() ticketNo!: string;
+  @ApiProperty({ enum: ['day', 'three-day'] }) kind!: string;
+  @ApiProperty() validFrom!: string;
+  @ApiProperty() validUntil!: string;
+}
+
+export class GuaranteeCardDto {
+  @ApiProperty({ example: '张三', description: 'Holder as registered by the operator' })
+  @IsString()
+  @Length(1, 64)
+  holderName!: string;
+
+  @ApiProperty({ example: '2022-05-01T00:00:00+08:00' })
+  @IsString()
+  @Matches(ISO_INSTANT, { message: `validFrom ${INSTANT_MSG}` })
+  validFrom!: string;
+
+  @ApiProperty({ example: '2022-07-01T00:00:00+08:00', description: 'Exclusive' })
+  @IsString()
+  @Matches(ISO_INSTANT, { message: `validUntil ${INSTANT_MSG}` })
+  validUntil!: string;
+}
+
+export class GuaranteeCardViewDto {
+  @ApiProperty() cardNo!: string;
+  @ApiProperty() holderName!: string;
+  @ApiProperty() validFrom!: string;
+  @ApiProperty() validUntil!: string;
+}
+
+export class BlockCardDto {
+  @ApiProperty({ enum: ['lost', 'stolen', 'damaged', 'fraud'] })
+  @IsIn(['lost', 'stolen', 'damaged', 'fraud'])
+  reason!: 'lost' | 'stolen' | 'damaged' | 'fraud';
+}

@@ -1,0 +1,146 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { formatShanghai, parseInstant } from '@app/protocol';
+import { AppError } from '../common/errors';
+import type { Clock } from '../common/clock';
+import { CLOCK } from '../common/tokens';
+import { CardsRepository, type TicketKind } from './cards.repository';
+import {
+  MEDIUM_NO,
+  type GuaranteeCardViewDto,
+  type LinkedCardDto,
+  type TicketDto,
+} from './cards.dto';
+
+const HOUR_MS = 3_600_000;
+const TICKET_HOURS: Record<TicketKind, number> = { day: 24, 'three-day': 72 };
+
+export function mediumNo(no: string, field: string): string {
+  if (!MEDIUM_NO.test(no))
+    throw new AppError('VALIDATION_FAILED', `${field} must match ^[A-Za-z0-9_-]{1,64}$`);
+  return no;
+}
+
+export function instant(text: string, field: string): number {
+  const ms = parseInstant(text);
+  if (ms === null) throw new AppError('VALIDATION_FAILED', `${field} is not a valid instant`);
+  return ms;
+}
+
+/** Riders' cards and tickets, and the operator's card registry. */
+@Injectable()
+export class CardsService {
+  constructor(
+    private readonly repo: CardsRepository,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  async link(riderId: string, cardNo: string): Promise<LinkedCardDto> {
+    const now = this.clock.now();
+    switch (await this.repo.link(riderId, mediumNo(cardNo, 'cardNo'), new Date(now))) {
+      case 'linked':
+        return { cardNo, linkedAt: formatShanghai(now) };
+      case 'elsewhere':
+        throw new AppError('CARD_LINKED_ELSEWHERE', 'this card is linked to another rider');
+      case 'blocked':
+        throw new AppError('CARD_BLOCKED', 'this card is blocked');
+      case 'no-rider':
+        throw new AppError('RIDER_NOT_FOUND', 'no such rider');
+    }
+  }
+
+  async unlink(riderId: string, cardNo: string): Promise<void> {
+    if (!(await this.repo.unlink(riderId, mediumNo(cardNo, 'cardNo'))))
+      throw new AppError('NOT_FOUND', 'this card is not linked to this rider');
+  }
+
+  async reportLost(riderId: string, cardNo: string): Promise<void> {
+    const at = new Date(this.clock.now());
+    if (!(await this.repo.reportLost(riderId, mediumNo(cardNo, 'cardNo'), at)))
+      throw new AppError('NOT_FOUND', 'this card is not linked to this rider');
+  }
+
+  async registerTicket(
+    riderId: string,
+    ticketNo: string,
+    kind: TicketKind,
+    validFrom: string,
+  ): Promise<TicketDto> {
+    const from = instant(validFrom, 'validFrom');
+    const until = from + TICKET_HOURS[kind] * HOUR_MS;
+    switch (
+      await this.repo.createTicket(ticketNo, kind, riderId, new Date(from), new Date(until))
+    ) {
+      case 'created':
+        return {
+          ticketNo,
+          kind,
+          validFrom: formatShanghai(from),
+          validUntil: formatShanghai(until),
+        };
+      case 'exists':
+        throw new AppError('TICKET_EXISTS', 'this ticket number is already registered');
+      case 'no-rider':
+        throw new AppError('RIDER_NOT_FOUND', 'no such rider');
+    }
+  }
+
+  async tickets(riderId: string): Promise<TicketDto[]> {
+    return (await this.repo.ticketsOf(riderId)).map((t) => ({
+      ticketNo: t.ticketNo,
+      kind: t.kind,
+      validFrom: formatShanghai(t.from),
+      validUntil: formatShanghai(t.until),
+    }));
+  }
+
+  async putGuarantee(
+    cardNo: string,
+    holderName: string,
+    validFrom: string,
+    validUntil: string,
+    by: string,
+  ): Promise<GuaranteeCardViewDto> {
+    const from = instant(validFrom, 'validFrom');
+    const until = instant(validUntil, 'validUntil');
+    if (until <= from)
+      throw new AppError('VALIDATION_FAILED', 'validUntil must be after validFrom');
+    await this.repo.upsertGuarantee(
+      mediumNo(cardNo, 'cardNo'),
+      holderName,
+      new Date(from),
+      new Date(until),
+      by,
+    );
+    return {
+      cardNo,
+      holderName,
+      validFrom: formatShanghai(from),
+      validUntil: formatShanghai(until),
+    };
+  }
+
+  async getGuarantee(cardNo: string): Promise<GuaranteeCardViewDto> {
+    const g = await this.repo.findGuarantee(mediumNo(cardNo, 'cardNo'));
+    if (!g) throw new AppError('NOT_FOUND', 'no such guarantee pass card');
+    return {
+      cardNo,
+      holderName: g.holderName,
+      validFrom: formatShanghai(g.from),
+      validUntil: formatShanghai(g.until),
+    };
+  }
+
+  async deleteGuarantee(cardNo: string): Promise<void> {
+    if (!(await this.repo.deleteGuarantee(mediumNo(cardNo, 'cardNo'))))
+      throw new AppError('NOT_FOUND', 'no such guarantee pass card');
+  }
+
+  async block(cardNo: string, reason: string): Promise<void> {
+    await this.repo.block(mediumNo(cardNo, 'cardNo'), reason, new Date(this.clock.now()));
+  }
+
+  async unblock(cardNo: string): Promise<void> {
+    if (!(await this.repo.unblock(mediumNo(cardNo, 'cardNo'))))
+      throw new AppError('NOT_FOUND', 'this card is not blocked');
+  }
+}

@@ -1,0 +1,154 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Pool, PoolClient } from 'pg';
+import { PG_POOL } from '../common/tokens';
+
+export interface ExportWindow {
+  stationIds: string[];
+  from: Date;
+  to: Date;
+}
+
+/** Keyset position: the last row's instant (µs since epoch, exact) and id. */
+export interface ExportKey {
+  micros: string;
+  id: string;
+}
+
+export interface CheckInRow {
+  id: string;
+  checkedInAt: Date;
+  micros: string;
+  stationId: string;
+  gateId: string;
+  riderId: string | null;
+  medium: string | null;
+  policyVersion: string;
+  policyHash: string;
+}
+
+export interface ExportAudit {
+  actor: string;
+  actorRole: string;
+  window: ExportWindow;
+  format: string;
+  cursor: string | null;
+  rowCount: number;
+}
+
+/** A read-only snapshot: the counted page and the streamed rows see the same data. */
+export interface ExportSnapshot {
+  /** Rows in this page (at most `limit`), and the key of its last row when more follow. */
+  measure(
+    after: ExportKey | null,
+    limit: number,
+  ): Promise<{ count: number; next: ExportKey | null }>;
+  rows(after: ExportKey | null, n: number): Promise<CheckInRow[]>;
+  close(): Promise<void>;
+}
+
+const WHERE = `station_id = ANY($1::text[]) AND checked_in_at >= $2 AND checked_in_at < $3
+  AND ($4::bigint IS NULL OR (checked_in_at, id) >
+       (timestamptz 'epoch' + $4::bigint * interval '1 microsecond', $5::uuid))`;
+const MICROS = `(extract(epoch FROM checked_in_at) * 1000000)::bigint::text`;
+
+/** Check-in reads for the trace export, and its audit trail. */
+@Injectable()
+export class CheckinsRepository {
+  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+
+  async snapshot(w: ExportWindow): Promise<ExportSnapshot> {
+    const c = await this.pool.connect();
+    try {
+      await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    } catch (e) {
+      c.release();
+      throw e;
+    }
+    const args = (after: ExportKey | null) => [
+      w.stationIds,
+      w.from,
+      w.to,
+      after?.micros ?? null,
+      after?.id ?? null,
+    ];
+    let open = true;
+    return {
+      measure: async (after, limit) => {
+        const r = await c.query<{ n: number; micros: string | null; id: string | null }>(
+          `WITH page AS (
+             SELECT id, ${MICROS} AS micros, row_number() OVER (ORDER BY checked_in_at, id) AS k
+             FROM (SELECT id, checked_in_at FROM check_ins WHERE ${WHERE}
+                   ORDER BY checked_in_at, id LIMIT $6) s)
+           SELECT (SELECT count(*)::int FROM page) AS n,
+                  (SELECT micros FROM page WHERE k = $7) AS micros,
+                  (SELECT id::text FROM page WHERE k = $7) AS id`,
+          [...args(after), limit + 1, limit],
+        );
+        const { n, micros, id } = r.rows[0];
+        const more = n > limit && micros !== null && id !== null;
+        return { count: Math.min(n, limit), next: more ? { micros, id } : null };
+      },
+      rows: async (after, n) => {
+        const r = await c.query<{
+          id: string;
+          checked_in_at: Date;
+          micros: string;
+          station_id: string;
+          gate_id: string;
+          rider_id: string | null;
+          medium: string | null;
+          policy_version: string;
+          policy_hash: string;
+        }>(
+          `SELECT id, checked_in_at, ${MICROS} AS micros, station_id, gate_id, rider_id, medium,
+                  policy_version, policy_hash
+           FROM check_ins WHERE ${WHERE} ORDER BY checked_in_at, id LIMIT $6`,
+          [...args(after), n],
+        );
+        return r.rows.map((row) => ({
+          id: row.id,
+          checkedInAt: row.checked_in_at,
+          micros: row.micros,
+          stationId: row.station_id,
+          gateId: row.gate_id,
+          riderId: row.rider_id,
+          medium: row.medium,
+          policyVersion: row.policy_version,
+          policyHash: row.policy_hash,
+        }));
+      },
+      close: async () => {
+        if (!open) return;
+        open = false;
+        await release(c);
+      },
+    };
+  }
+
+  async audit(a: ExportAudit): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO checkin_export_audit
+         (actor, actor_role, station_ids, window_from, window_to, format, page_cursor, row_count)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [
+        a.actor,
+        a.actorRole,
+        a.window.stationIds,
+        a.window.from,
+        a.window.to,
+        a.format,
+        a.cursor,
+        a.rowCount,
+      ],
+    );
+  }
+}
+
+async function release(c: PoolClient): Promise<void> {
+  try {
+    await c.query('COMMIT');
+    c.release();
+  } catch (e) {
+    c.release(e as Error);
+  }
+}

@@ -1,0 +1,263 @@
+import { randomUUID } from 'node:crypto';
+import {
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import { decide, type CredentialFacts, type RuleVersion } from '@app/decision';
+import {
+  parseInstant,
+  type CheckpointCredential,
+  type GateReply,
+  type ScanRequest,
+} from '@app/protocol';
+import { AdmissionBatcher } from '../admissions/admission.batcher';
+import type { Admission } from '../admissions/admissions.repository';
+import { RiderFactsService, healthFacts } from '../cards/rider-facts.service';
+import type { Clock } from '../common/clock';
+import type { Logger } from '../common/logger';
+import { CLOCK, CONFIG, LOGGER } from '../common/tokens';
+import type { GatewayConfig } from '../config';
+import { IdempotencyCache } from '../gate/idempotency.cache';
+import { admissionReply, decisionReply, reply, type ReplyContext } from '../gate/replies';
+import { AuthorityClient } from '../health-link/authority.client';
+import { Metrics } from '../ops/metrics';
+import { RideCodeService } from '../ride-code/ride-code.service';
+import { hashIdNumber } from '../riders/id-hash';
+import { RulesService } from '../rules/rules.service';
+import { ClearancesRepository } from './clearances.repository';
+
+/** Who a passing scan checks in: a rider account, or a person known only by a keyed hash. */
+interface ScanPerson {
+  riderId: string | null;
+  personKey: Buffer | null;
+  medium: string | null;
+}
+
+interface ScanFacts {
+  facts: CredentialFacts;
+  person: ScanPerson | null;
+}
+
+const NOBODY = { person: null };
+const CLEARANCE_KEEP_MS = 24 * 3_600_000;
+const MAX_AUTHORITY_CODE = 128;
+
+/**
+ * A security-checkpoint scan: the entry's health checks without consuming the code or
+ * touching anti-passback. A pass records the venue check-in (group-committed) and, for a
+ * ride code, a clearance that opens the rider's day ticket at this station for a while.
+ */
+@Injectable()
+export class CheckpointService implements OnApplicationBootstrap, OnModuleDestroy {
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly rules: RulesService,
+    private readonly rideCodes: RideCodeService,
+    private readonly riders: RiderFactsService,
+    private readonly authority: AuthorityClient,
+    private readonly admissions: AdmissionBatcher,
+    private readonly idempotency: IdempotencyCache,
+    private readonly clearances: ClearancesRepository,
+    private readonly metrics: Metrics,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(CONFIG) private readonly config: GatewayConfig,
+    @Inject(LOGGER) private readonly log: Logger,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.purge(), 10 * 60_000).unref();
+  }
+
+  onModuleDestroy(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  handle(req: ScanRequest): Promise<GateReply> {
+    const key = `scan/${req.stationId}/${req.deviceId}/${req.tapId}`;
+    return this.idempotency.run(key, () => this.decideScan(req));
+  }
+
+  private async decideScan(req: ScanRequest): Promise<GateReply> {
+    const started = performance.now();
+    const now = this.clock.now();
+    const { rules, hash } = this.rules.governing(req.stationId, now);
+    const ctx: ReplyContext = { tapId: req.tapId, decidedAt: now, policyVersion: rules.id };
+    const est = await this.establish(req.credential, rules, now);
+    if (est === 'record-unavailable')
+      return this.done(req, reply(ctx, 'see-staff', ['RECORD_UNAVAILABLE']), started);
+    const decision = decide({
+      mode: 'entry',
+      temperatureC: req.temperatureC,
+      credential: est.facts,
+      rules,
+      now,
+    });
+    if (decision.outcome !== 'open' || est.person === null)
+      return this.done(req, decisionReply(ctx, decision), started);
+
+    const admission: Admission = {
+      stationId: req.stationId,
+      gateId: req.deviceId,
+      tapId: req.tapId,
+      mode: 'entry',
+      traveller: `scan:${req.stationId}/${req.deviceId}/${req.tapId}`,
+      riderId: est.person.riderId,
+      medium: est.person.medium,
+      jti: null,
+      jtiExpiresAt: null,
+      checkInId: randomUUID(),
+      decidedAt: now,
+      policyVersion: rules.id,
+      policyHash: hash,
+      personKey: est.person.personKey,
+      venueOnly: true,
+    };
+    const result = await this.admissions.submit(admission);
+    if (result.kind === 'unavailable')
+      return this.done(req, reply(ctx, 'see-staff', ['RECORD_UNAVAILABLE']), started);
+    const out = admissionReply(admission, result);
+    if (out.outcome === 'open' && est.person.riderId !== null) {
+      try {
+        await this.clearances.record({
+          stationId: req.stationId,
+          deviceId: req.deviceId,
+          tapId: req.tapId,
+          riderId: est.person.riderId,
+          clearedAt: new Date(parseInstant(out.decidedAt) ?? now),
+        });
+      } catch (e) {
+        // The check-in stands; the retry finds its receipt and records the clearance again.
+        this.log.warn({ err: (e as Error).message, tapId: req.tapId }, 'clearance not recorded');
+        return this.done(req, reply(ctx, 'see-staff', ['RECORD_UNAVAILABLE']), started);
+      }
+    }
+    return this.done(req, out, started);
+  }
+
+  private async establish(
+    c: CheckpointCredential,
+    rules: RuleVersion,
+    now: number,
+  ): Promise<ScanFacts | 'record-unavailable'> {
+    switch (c.kind) {
+      case 'ride-code': {
+        const verified = await this.rideCodes.verify(c.code, now);
+        if (verified.status !== 'valid')
+          return {
+            facts: {
+              kind: 'rejected',
+              reason: verified.status === 'expired' ? 'CODE_EXPIRED' : 'CODE_INVALID',
+            },
+            ...NOBODY,
+          };
+        const riderId = verified.claims.sub;
+        const facts = await this.riders.of(riderId, 'entry', rules);
+        if (facts === 'record-unavailable') return facts;
+        return { facts, person: { riderId, personKey: null, medium: null } };
+      }
+      case 'offline-code':
+        return { facts: { kind: 'offline-code' }, ...NOBODY };
+      case 'id-card':
+        return this.sentinel(rules, c.idNumber, 'id-card', () =>
+          this.authority.lookupIdNumber(
+            c.idNumber,
+            'digital-sentinel',
+            rules.healthServiceFallback.timeoutMs,
+          ),
+        );
+      case 'relative-code': {
+        if (!rules.oneCodeEnabled) return this.notEnabled();
+        // The health-code service issues codes of at most 128 characters.
+        if (c.code.length > MAX_AUTHORITY_CODE)
+          return { facts: { kind: 'rejected', reason: 'CODE_INVALID' }, ...NOBODY };
+        let v;
+        try {
+          v = await this.authority.verifyRelativeCode(
+            c.code,
+            rules.healthServiceFallback.timeoutMs,
+          );
+        } catch {
+          return {
+            facts: { kind: 'rider', authorized: true, health: { kind: 'unavailable' } },
+            ...NOBODY,
+          };
+        }
+        if (v.status !== 'valid' || v.dependantIdNumber === null)
+          return { facts: { kind: 'rejected', reason: 'CODE_INVALID' }, ...NOBODY };
+        const dependant = v.dependantIdNumber;
+        return this.sentinel(rules, dependant, 'relative-code', async () => v.health);
+      }
+    }
+  }
+
+  /** Digital sentinel: the person's status straight from the authority, checked in by keyed hash. */
+  private async sentinel(
+    rules: RuleVersion,
+    idNumber: string,
+    medium: string,
+    lookup: () => Promise<{
+      colour: 'green' | 'yellow' | 'red';
+      latestNegativeSampledAt: string | null;
+    } | null>,
+  ): Promise<ScanFacts> {
+    // Where the operator has not enabled one-code checks, nothing is fetched.
+    if (!rules.oneCodeEnabled) return this.notEnabled();
+    const person = {
+      riderId: null,
+      personKey: hashIdNumber(this.config.idHashKey, idNumber),
+      medium,
+    };
+    let health;
+    try {
+      health = await lookup();
+    } catch {
+      return {
+        facts: { kind: 'rider', authorized: true, health: { kind: 'unavailable' } },
+        person,
+      };
+    }
+    // Unknown to the health-code service: the venue procedure with staff.
+    if (health === null) return { facts: { kind: 'venue-check' }, ...NOBODY };
+    return {
+      facts: {
+        kind: 'rider',
+        authorized: true,
+        health: { kind: 'fresh', facts: healthFacts(health) },
+      },
+      person,
+    };
+  }
+
+  private notEnabled(): ScanFacts {
+    return { facts: { kind: 'rider', authorized: true, health: null }, ...NOBODY };
+  }
+
+  private done(req: ScanRequest, out: GateReply, started: number): GateReply {
+    const ms = performance.now() - started;
+    this.metrics.observeDecision(out.outcome, out.reasons, ms);
+    this.log.info(
+      {
+        tapId: req.tapId,
+        stationId: req.stationId,
+        deviceId: req.deviceId,
+        credential: req.credential.kind,
+        outcome: out.outcome,
+        reasons: out.reasons,
+        ms: Math.round(ms * 100) / 100,
+      },
+      'scan decided',
+    );
+    return out;
+  }
+
+  private async purge(): Promise<void> {
+    try {
+      await this.clearances.purgeBefore(new Date(this.clock.now() - CLEARANCE_KEEP_MS));
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, 'clearance purge failed; will retry');
+    }
+  }
+}

@@ -1,0 +1,67 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import type { NatsConnection } from 'nats';
+import type { Principal } from '@app/access-token';
+import {
+  ID_PATTERN,
+  gateCommandSubject,
+  type GateCommand,
+  type GateCommandAck,
+} from '@app/protocol';
+import { AppError } from '../common/errors';
+import type { Logger } from '../common/logger';
+import { LOGGER, NATS } from '../common/tokens';
+import { StaffAuditService } from './audit.service';
+import type { RemoteOpenResultDto } from './staff.dto';
+
+/** How long a gate has to acknowledge `open-once`. */
+export const GATE_ACK_TIMEOUT_MS = 2_000;
+
+/** Remote open: `open-once` to the gate, and whether it acknowledged. */
+@Injectable()
+export class GateCommandService {
+  constructor(
+    @Inject(NATS) private readonly nc: NatsConnection,
+    private readonly audit: StaffAuditService,
+    @Inject(LOGGER) private readonly log: Logger,
+  ) {}
+
+  async openOnce(
+    staff: Principal,
+    stationId: string,
+    gateId: string,
+    reason: string,
+  ): Promise<RemoteOpenResultDto> {
+    // The gate id becomes a subject token: no dots, spaces or wildcards.
+    if (!ID_PATTERN.test(gateId))
+      throw new AppError('VALIDATION_FAILED', 'gateId must match ^[A-Za-z0-9_-]{1,32}$');
+    const passId = randomUUID();
+    const cmd: GateCommand = { v: 1, cmd: 'open-once', passId, reason };
+    let result: RemoteOpenResultDto;
+    try {
+      const msg = await this.nc.request(
+        gateCommandSubject(stationId, gateId),
+        JSON.stringify(cmd),
+        { timeout: GATE_ACK_TIMEOUT_MS },
+      );
+      const ack = JSON.parse(new TextDecoder().decode(msg.data)) as Partial<GateCommandAck>;
+      result =
+        ack.v === 1 && ack.ok === true
+          ? { acknowledged: true, passId }
+          : { acknowledged: false, passId, reason: 'GATE_REFUSED' };
+    } catch (e) {
+      // No responder, a timeout, or an unreadable answer: the gate did not acknowledge.
+      this.log.warn({ stationId, gateId, err: (e as Error).message }, 'gate did not acknowledge');
+      result = { acknowledged: false, passId, reason: 'GATE_DID_NOT_ANSWER' };
+    }
+    await this.audit.record(
+      staff,
+      stationId,
+      'remote-open',
+      reason,
+      result.acknowledged ? 'acknowledged' : (result.reason ?? 'not-acknowledged'),
+      `${gateId}/${passId}`,
+    );
+    return result;
+  }
+}

@@ -1,0 +1,116 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Principal } from '@app/access-token';
+import { healthReasons, temperatureReasons, testWindowEndsAt } from '@app/decision';
+import type { Reason } from '@app/protocol';
+import { healthFacts } from '../cards/rider-facts.service';
+import { instant } from '../cards/cards.service';
+import { AppError } from '../common/errors';
+import type { Clock } from '../common/clock';
+import { CLOCK } from '../common/tokens';
+import { AuthorityClient, type AuthorityHealth } from '../health-link/authority.client';
+import { RulesService } from '../rules/rules.service';
+import { StaffAuditService } from './audit.service';
+import type { EvidenceKind, VerificationDto } from './staff.dto';
+
+const AUTHORITY_TIMEOUT_MS = 3_000;
+
+/**
+ * The desk's evidence checks. The rules in force at the station decide; the answer is shown
+ * to staff and never stored, and the audit keeps only pass or fail.
+ */
+@Injectable()
+export class VerifyService {
+  constructor(
+    private readonly authority: AuthorityClient,
+    private readonly rules: RulesService,
+    private readonly audit: StaffAuditService,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  offlineCode(staff: Principal, stationId: string, code: string, idNumber: string) {
+    return this.check(staff, stationId, 'offline-code', async (now, rules) => {
+      const v = await this.authority.verifyOfflineCode(code, idNumber, AUTHORITY_TIMEOUT_MS);
+      if (v.status === 'expired') return { reasons: ['CODE_EXPIRED'], codeStatus: v.status };
+      if (v.status !== 'valid') return { reasons: ['CODE_INVALID'], codeStatus: v.status };
+      // A valid code held by someone else is not evidence for this person.
+      if (v.belongsToIdNumber !== true || v.health === null)
+        return { reasons: ['CODE_INVALID'], codeStatus: 'not-holder' };
+      return { reasons: this.healthOf(v.health, rules, now), codeStatus: v.status };
+    });
+  }
+
+  relativeCode(staff: Principal, stationId: string, code: string) {
+    return this.check(staff, stationId, 'relative-code', async (now, rules) => {
+      const v = await this.authority.verifyRelativeCode(code, AUTHORITY_TIMEOUT_MS);
+      if (v.status !== 'valid' || v.health === null)
+        return { reasons: ['CODE_INVALID'], codeStatus: v.status };
+      return { reasons: this.healthOf(v.health, rules, now), codeStatus: v.status };
+    });
+  }
+
+  elderlyChild(staff: Principal, stationId: string, idNumber: string, name: string) {
+    return this.check(staff, stationId, 'elderly-child', async (now, rules) => {
+      const r = await this.authority.lookupElderlyChild(idNumber, name, AUTHORITY_TIMEOUT_MS);
+      switch (r.kind) {
+        case 'not-eligible':
+          throw new AppError(
+            'NOT_ELIGIBLE',
+            'the elderly/child lookup is only for people under 18 or 60 and over',
+          );
+        case 'not-found':
+          throw new AppError('NOT_FOUND', 'the health-code service has no such person');
+        case 'found':
+          return { reasons: this.healthOf(r.health, rules, now) };
+      }
+    });
+  }
+
+  /** Staff read the sampling time off a paper or remote report; the window in force decides. */
+  testReport(staff: Principal, stationId: string, sampledAt: string) {
+    return this.check(staff, stationId, 'test-report', async (now, rules) => {
+      const sampled = instant(sampledAt, 'sampledAt');
+      if (sampled > now) throw new AppError('VALIDATION_FAILED', 'sampledAt is in the future');
+      const expired = now >= testWindowEndsAt(sampled, rules.testWindowHours);
+      return { reasons: expired ? ['TEST_EXPIRED'] : [] };
+    });
+  }
+
+  temperature(staff: Principal, stationId: string, temperatureC: number) {
+    return this.check(staff, stationId, 'temperature', async (_now, rules) => ({
+      reasons: temperatureReasons(temperatureC, rules),
+    }));
+  }
+
+  private healthOf(
+    h: AuthorityHealth,
+    rules: Parameters<typeof healthReasons>[1],
+    now: number,
+  ): Reason[] {
+    return healthReasons(healthFacts(h), rules, now);
+  }
+
+  /** Runs one check and audits it, failures included; the audit holds the outcome only. */
+  private async check(
+    staff: Principal,
+    stationId: string,
+    evidence: EvidenceKind,
+    run: (
+      now: number,
+      rules: ReturnType<RulesService['governing']>['rules'],
+    ) => Promise<{ reasons: Reason[]; codeStatus?: string }>,
+  ): Promise<VerificationDto> {
+    const now = this.clock.now();
+    const { rules } = this.rules.governing(stationId, now);
+    let result: { reasons: Reason[]; codeStatus?: string };
+    try {
+      result = await run(now, rules);
+    } catch (e) {
+      const outcome = e instanceof AppError ? e.code.toLowerCase().replace(/_/g, '-') : 'error';
+      await this.audit.record(staff, stationId, 'verify', evidence, outcome);
+      throw e;
+    }
+    const pass = result.reasons.length === 0;
+    await this.audit.record(staff, stationId, 'verify', evidence, pass ? 'pass' : 'fail');
+    return { pass, evidence, policyVersion: rules.id, ...result };
+  }
+}
