@@ -19,7 +19,7 @@ no_tests=()
 
 status=0
 npx jest --selectProjects unit --json --outputFile="$results/unit.json" "${no_tests[@]}" "$@" || status=1
-npx jest --selectProjects integration e2e --runInBand --json --outputFile="$results/slow.json" \
+npx jest --selectProjects integration e2e browser --runInBand --json --outputFile="$results/slow.json" \
   "${no_tests[@]}" "$@" || status=1
 
 # One summary for both runs, in jest's own words, as the last line.

@@ -1,0 +1,181 @@
+// @ts-check
+// The rider's one screen: health status (display only), the rotating ride QR code, linkage.
+/* global document, setTimeout, clearTimeout */
+import {
+  ApiError,
+  api,
+  claimsOf,
+  clockTime,
+  field,
+  languageToggle,
+  show,
+  showError,
+  signIn,
+  t,
+  value,
+} from './lib.js';
+
+/** Fetch a new code this long before the current one expires. */
+const REFRESH_BEFORE_MS = 10_000;
+const MIN_REFRESH_MS = 5_000;
+
+/** @param {string} id */
+const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
+/** @param {string} id */
+const form = (id) => /** @type {HTMLFormElement} */ (document.getElementById(id));
+
+let token = '';
+let riderId = '';
+/** @type {ReturnType<typeof setTimeout> | undefined} */
+let refreshTimer;
+/** @type {{code: string, expiresAt: string} | null} */
+let current = null;
+/** @type {any} */
+let status = null;
+let statusError = '';
+
+/** Served by the gateway from the uqr package; a variable, so it is resolved only at run time. */
+const QR_MODULE = './vendor/uqr.mjs';
+/** The QR library, loaded once; null when the gateway has none installed. */
+const qrLibrary = import(QR_MODULE).catch(() => null);
+
+async function renderCode() {
+  const img = /** @type {HTMLImageElement} */ ($('qr'));
+  const text = $('code-text');
+  if (!current) {
+    img.hidden = true;
+    text.hidden = true;
+    $('code-expiry').textContent = '';
+    return;
+  }
+  const lib = await qrLibrary;
+  $('code-expiry').textContent = `${t('expiresAt')} ${clockTime(current.expiresAt)}`;
+  img.alt = t('rideCodeAlt');
+  if (lib) {
+    const svg = lib.renderSVG(current.code, { ecc: 'M', border: 2 });
+    img.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`;
+    img.dataset.code = current.code;
+    img.hidden = false;
+    text.hidden = true;
+  } else {
+    img.hidden = true;
+    text.textContent = current.code;
+    text.hidden = false;
+    show($('code-result'), 'bad', [t('qrMissing')]);
+  }
+}
+
+/** A fresh code now, and the next one shortly before this one expires. */
+async function refreshCode() {
+  clearTimeout(refreshTimer);
+  try {
+    current = await api(token, 'POST', `/riders/${encodeURIComponent(riderId)}/ride-code`);
+    await renderCode();
+    const left = Date.parse(current?.expiresAt ?? '') - Date.now();
+    refreshTimer = setTimeout(
+      () => void refreshCode(),
+      Math.max(MIN_REFRESH_MS, left - REFRESH_BEFORE_MS),
+    );
+  } catch (e) {
+    current = null;
+    await renderCode();
+    showError($('code-result'), e);
+    refreshTimer = setTimeout(() => void refreshCode(), MIN_REFRESH_MS * 2);
+  }
+}
+
+function renderStatus() {
+  const colour = $('status-colour');
+  if (!status) {
+    colour.replaceChildren(statusError);
+    for (const id of ['status-sampled', 'status-left', 'status-window']) $(id).textContent = '';
+    return;
+  }
+  const badge = document.createElement('span');
+  badge.className = `badge ${status.colour}`;
+  badge.textContent = t(`colour.${status.colour}`);
+  colour.replaceChildren(badge);
+  $('status-sampled').textContent = clockTime(
+    status.latestTest?.sampledAt ?? status.latestNegativeSampledAt,
+  );
+  $('status-left').textContent = status.hoursLeft === null ? t('none') : String(status.hoursLeft);
+  $('status-window').textContent = String(status.windowHours);
+}
+
+async function loadStatus() {
+  try {
+    status = await api(token, 'GET', `/riders/${encodeURIComponent(riderId)}/status`);
+    statusError = '';
+    show($('status-result'), 'info', []);
+  } catch (e) {
+    status = null;
+    statusError = e instanceof ApiError && e.code === 'NOT_AUTHORIZED' ? t('notAuthorized') : '';
+    if (!statusError) showError($('status-result'), e);
+    else show($('status-result'), 'info', []);
+  }
+  renderStatus();
+}
+
+function wire() {
+  form('status-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    void loadStatus();
+  });
+  form('linkage').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const f = form('linkage');
+    const idNumber = value(f, 'idNumber');
+    field(f, 'idNumber').value = '';
+    api(token, 'POST', `/riders/${encodeURIComponent(riderId)}/authorization`, { idNumber })
+      .then(async () => {
+        show($('linkage-result'), 'ok', [t('authorizedNow')]);
+        await loadStatus();
+      })
+      .catch((e) => showError($('linkage-result'), e));
+  });
+  $('revoke').addEventListener('click', () => {
+    api(token, 'DELETE', `/riders/${encodeURIComponent(riderId)}/authorization`)
+      .then(async () => {
+        show($('linkage-result'), 'ok', [t('revokedNow')]);
+        await loadStatus();
+      })
+      .catch((e) => showError($('linkage-result'), e));
+  });
+  form('register').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const f = form('register');
+    const body = { name: value(f, 'name'), idNumber: value(f, 'idNumber') };
+    field(f, 'idNumber').value = '';
+    api(token, 'POST', '/riders', body)
+      .then(async () => {
+        show($('register-result'), 'ok', [t('riderRegistered')]);
+        await refreshCode();
+      })
+      .catch((e) => showError($('register-result'), e));
+  });
+}
+
+languageToggle(() => {
+  renderStatus();
+  void renderCode();
+});
+wire();
+signIn(
+  'rider',
+  (tok) => {
+    token = tok;
+    riderId = claimsOf(tok).sub ?? '';
+    $('screen').hidden = false;
+    void refreshCode();
+    void loadStatus();
+  },
+  () => {
+    clearTimeout(refreshTimer);
+    token = '';
+    riderId = '';
+    current = null;
+    status = null;
+    $('screen').hidden = true;
+    void renderCode();
+  },
+);
