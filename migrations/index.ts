@@ -3,6 +3,7 @@ import { Seed20221700000000001 } from './1700000000001-Seed2022';
 import { OperatorRules1700000000010 } from './1700000000010-OperatorRules';
 import { CardsTicketsStaff1700000000020 } from './1700000000020-CardsTicketsStaff';
 import { CheckinRetention1700000000030 } from './1700000000030-CheckinRetention';
+import { AdmitTaps1700000000040 } from './1700000000040-AdmitTaps';
 
 /** Listed explicitly so ts-node, jest and compiled builds all load the same set. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   OperatorRules1700000000010,
   CardsTicketsStaff1700000000020,
   CheckinRetention1700000000030,
+  AdmitTaps1700000000040,
 ];

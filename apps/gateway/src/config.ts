@@ -94,7 +94,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     antiPassbackMinutes: int(env, 'ANTI_PASSBACK_MINUTES', 240, 1, 24 * 60),
     idempotencyWindowMinutes: int(env, 'IDEMPOTENCY_WINDOW_MINUTES', 10, 1, 24 * 60),
     checkInBatchMax: int(env, 'CHECKIN_BATCH_MAX', 256, 1, 5000),
-    checkInBatchWindowMs: int(env, 'CHECKIN_BATCH_WINDOW_MS', 2, 0, 100),
+    checkInBatchWindowMs: int(env, 'CHECKIN_BATCH_WINDOW_MS', 0, 0, 100),
     checkInCommitTimeoutMs: int(env, 'CHECKIN_COMMIT_TIMEOUT_MS', 1_500, 50, 30_000),
     shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 120_000),
     logLevel,

@@ -13,7 +13,14 @@ export function createPool(
   logger: PoolLogger,
   extra: PoolConfig = {},
 ): Pool {
-  const pool = new Pool({ connectionString, max: 10, connectionTimeoutMillis: 2_000, ...extra });
+  // statement_timeout frees a connection stuck behind a lock; callers bound their own waits.
+  const pool = new Pool({
+    connectionString,
+    max: 10,
+    connectionTimeoutMillis: 2_000,
+    statement_timeout: 10_000,
+    ...extra,
+  });
   pool.on('error', (err) => logger.warn({ err: err.message }, 'postgres idle client error'));
   return pool;
 }

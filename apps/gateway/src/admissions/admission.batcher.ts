@@ -2,7 +2,6 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from '../common/logger';
 import type { GatewayConfig } from '../config';
 import { CONFIG, LOGGER } from '../common/tokens';
-import { admissionReply } from '../gate/replies';
 import { Metrics } from '../ops/metrics';
 import { Counter, Histogram } from 'prom-client';
 import {
@@ -28,7 +27,7 @@ const MAX_CONCURRENT_COMMITS = 3;
 @Injectable()
 export class AdmissionBatcher {
   private queue: Queued[] = [];
-  private timer: NodeJS.Timeout | null = null;
+  private scheduled = false;
   private inFlight = 0;
   private readonly batches: Counter<'result'>;
   private readonly batchSize: Histogram;
@@ -57,9 +56,22 @@ export class AdmissionBatcher {
     return new Promise((resolve) => {
       this.queue.push({ item, resolve });
       if (this.queue.length >= this.config.checkInBatchMax) this.kick();
-      else if (this.timer === null)
-        this.timer = setTimeout(this.kick, this.config.checkInBatchWindowMs);
+      else this.schedule();
     });
+  }
+
+  /**
+   * With a commit slot free, flush on the next turn of the event loop (taps that arrived in the
+   * same turn share it) or after CHECKIN_BATCH_WINDOW_MS; with every slot busy, the next
+   * finishing commit takes whatever queued meanwhile. So a lone tap never waits for a timer,
+   * and under load the batches grow by themselves.
+   */
+  private schedule(): void {
+    if (this.scheduled || this.inFlight >= MAX_CONCURRENT_COMMITS) return;
+    this.scheduled = true;
+    if (this.config.checkInBatchWindowMs > 0)
+      setTimeout(this.kick, this.config.checkInBatchWindowMs);
+    else setImmediate(this.kick);
   }
 
   get pending(): number {
@@ -67,15 +79,11 @@ export class AdmissionBatcher {
   }
 
   private readonly kick = (): void => {
-    if (this.timer !== null) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
+    this.scheduled = false;
     while (this.queue.length > 0 && this.inFlight < MAX_CONCURRENT_COMMITS) {
       void this.commitBatch(this.takeBatch());
     }
-    if (this.queue.length > 0 && this.timer === null)
-      this.timer = setTimeout(this.kick, this.config.checkInBatchWindowMs);
+    if (this.queue.length > 0) this.schedule();
   };
 
   private takeBatch(): Queued[] {
@@ -108,8 +116,6 @@ export class AdmissionBatcher {
       const results = await this.repo.commit(
         batch.map((q) => q.item),
         this.config.antiPassbackMinutes * 60_000,
-        this.config.checkInCommitTimeoutMs,
-        admissionReply,
       );
       batch.forEach((q, i) => q.resolve(results[i]));
       this.batches.inc({ result: 'committed' });

@@ -31,6 +31,8 @@ interface Established {
 
 const UNKNOWN_PERSON = { traveller: null, riderId: null, medium: null, jti: null };
 
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
 /** One gate tap: credential -> facts -> pure decision -> durable admission -> reply. */
 @Injectable()
 export class TapService {
@@ -72,6 +74,7 @@ export class TapService {
     const { rules, hash } = this.rules.governing(req.stationId, now);
     const ctx: ReplyContext = { tapId: req.tapId, decidedAt: now, policyVersion: rules.id };
     const est = await this.establish(req.credential, req.mode, rules, now, req);
+    const established = performance.now();
     if (est === 'record-unavailable')
       return this.done(req, reply(ctx, 'see-staff', ['RECORD_UNAVAILABLE']), started);
     const decision = decide({
@@ -90,6 +93,7 @@ export class TapService {
 
     let out: GateReply;
     let opened = false;
+    let commitMs: number | undefined;
     if (decision.outcome !== 'open' || est.traveller === null) {
       out = decisionReply(ctx, decision);
     } else {
@@ -109,6 +113,7 @@ export class TapService {
         policyHash: hash,
       };
       const result = await this.admissions.submit(admission);
+      commitMs = performance.now() - established;
       opened = result.kind === 'admitted';
       out =
         result.kind === 'unavailable'
@@ -116,10 +121,16 @@ export class TapService {
           : admissionReply(admission, result);
     }
     if (est.passId !== undefined) await this.cardLookup.settle(est.passId, opened);
-    return this.done(req, out, started);
+    return this.done(req, out, started, { establishMs: established - started, commitMs });
   }
 
-  private done(req: TapRequest, out: GateReply, started: number): GateReply {
+  /** Logs the tap with where its time went: establishing the facts, and the durable commit. */
+  private done(
+    req: TapRequest,
+    out: GateReply,
+    started: number,
+    phases?: { establishMs: number; commitMs?: number },
+  ): GateReply {
     const ms = performance.now() - started;
     this.metrics.observeDecision(out.outcome, out.reasons, ms);
     this.log.info(
@@ -131,7 +142,9 @@ export class TapService {
         credential: req.credential.kind,
         outcome: out.outcome,
         reasons: out.reasons,
-        ms: Math.round(ms * 100) / 100,
+        ms: round2(ms),
+        establishMs: phases && round2(phases.establishMs),
+        commitMs: phases?.commitMs !== undefined ? round2(phases.commitMs) : undefined,
       },
       'tap decided',
     );
