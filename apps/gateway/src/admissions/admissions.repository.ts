@@ -43,8 +43,7 @@ interface ResultRow {
   policy_version: string;
 }
 
-const RESULTS = ['admitted', 'replayed', 'already-inside'] as const;
-type Kind = (typeof RESULTS)[number];
+type Kind = 'admitted' | 'replayed' | 'already-inside';
 
 /** A duplicate's reply is rebuilt from what its first attempt committed. */
 function toResult(item: Admission, row: ResultRow | undefined): AdmissionResult {

@@ -9,6 +9,9 @@ import { CLOCK, CONFIG, LOGGER } from '../common/tokens';
 import { RulesService } from '../rules/rules.service';
 import { AuthorityClient, toFacts } from './authority.client';
 
+/** A lookup the open circuit breaker refused; not worth a log line per tap. */
+const CIRCUIT_OPEN = new Error('health-code service circuit open');
+
 interface Cached {
   facts: HealthFacts;
   fetchedAt: number;
@@ -41,10 +44,11 @@ export class HealthStatusService implements OnModuleDestroy {
     this.loader = new BatchLoader(
       (ids, budgetMs) => this.fetchMany(ids, budgetMs),
       (ids, err) => {
-        this.log.warn(
-          { err: (err as Error).message, lookups: ids.length },
-          'health-code service lookup failed',
-        );
+        if (err !== CIRCUIT_OPEN)
+          this.log.warn(
+            { err: (err as Error).message, lookups: ids.length },
+            'health-code service lookup failed',
+          );
         return undefined;
       },
     );
@@ -93,11 +97,20 @@ export class HealthStatusService implements OnModuleDestroy {
   }
 
   private async fetchMany(ids: string[], budgetMs: number): Promise<Map<string, Fetched>> {
+    // While the breaker is open, taps take the operator's fallback at once: no request goes out.
+    if (!this.breaker.allow()) throw CIRCUIT_OPEN;
     const startedAt = performance.now();
-    const statuses = await this.authority.statusBatch(
-      ids,
-      Number.isFinite(budgetMs) ? budgetMs : 5_000,
-    );
+    let statuses: Awaited<ReturnType<AuthorityClient['statusBatch']>>;
+    try {
+      statuses = await this.authority.statusBatch(
+        ids,
+        Number.isFinite(budgetMs) ? budgetMs : 5_000,
+      );
+    } catch (e) {
+      this.breaker.failure();
+      throw e;
+    }
+    this.breaker.success();
     return new Map(
       ids.map((id) => [id, { facts: statuses[id] ? toFacts(statuses[id]) : null, startedAt }]),
     );
