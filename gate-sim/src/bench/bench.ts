@@ -78,6 +78,8 @@ interface LevelReport {
   echoLatencyMs: { p50: number; p99: number; p999: number };
   p99OverEchoP99: number;
   cpuMicrosPerDecision: number | null;
+  /** The health-authority stand-in's CPU per decision: where the rest of the time goes. */
+  authorityCpuMicrosPerDecision: number;
   outcomes: Record<string, number>;
   checkInRows: number;
   openReplies: number;
@@ -247,6 +249,7 @@ async function main(): Promise<void> {
       });
       done();
       const cpu0 = gateway.cpuMicros() + (second?.cpuMicros() ?? 0);
+      const authorityCpu0 = authority.cpuMicros();
       const result = await runLoad(nc, {
         inFlight: step.inFlight,
         requests,
@@ -255,6 +258,7 @@ async function main(): Promise<void> {
       });
       done();
       const cpu = gateway.cpuMicros() + (second?.cpuMicros() ?? 0) - cpu0;
+      const authorityCpu = authority.cpuMicros() - authorityCpu0;
       const rows = await pool.query<{ n: number }>(
         'SELECT count(*)::int AS n FROM check_ins WHERE tap_id LIKE $1',
         [`${prefix}%`],
@@ -287,6 +291,7 @@ async function main(): Promise<void> {
               100,
           ) / 100,
         cpuMicrosPerDecision: Math.round(cpu / result.answered),
+        authorityCpuMicrosPerDecision: Math.round(authorityCpu / result.answered),
         outcomes: result.counts,
         checkInRows: rows.rows[0].n,
         openReplies: opens,
@@ -388,6 +393,7 @@ function printTable(reports: LevelReport[], rssMb: number, riders: number): void
       r.latencyMs.p999.toFixed(2),
       r.p99OverEchoP99.toFixed(2),
       String(r.cpuMicrosPerDecision),
+      String(r.authorityCpuMicrosPerDecision),
       `${r.checkInRows} = ${r.openReplies}${r.checkInRows === r.openReplies ? '' : '  MISMATCH'}`,
     ]),
   ];

@@ -110,7 +110,9 @@ export class ServiceProcess {
   }
 
   /** Waits for the process to exit, for at most `timeoutMs`. */
-  async waitExit(timeoutMs = 30_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  async waitExit(
+    timeoutMs = 30_000,
+  ): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     const done = this.exited;
     if (done) return done;
     return new Promise((resolve, reject) => {
