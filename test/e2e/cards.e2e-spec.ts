@@ -6,13 +6,11 @@ import { asRider, healthy, rideCode, rider } from '../support/factories';
 import {
   AUTHORITY_KEY,
   bearer,
-  natsClient,
-  startAuthority,
-  startTestGateway,
   tap,
-  testDatabaseUrl,
   uniqueId,
   type GatewayUnderTest,
+  startStack,
+  type TestStack,
 } from '../support/stack';
 import type { RunningAuthority } from '../../apps/health-authority/src/app';
 
@@ -26,21 +24,13 @@ describe('transit cards, 保通卡 and tickets at the gate', () => {
   let gw: GatewayUnderTest;
   let nc: NatsConnection;
   let db: Client;
+  let stack: TestStack;
 
   beforeAll(async () => {
-    authority = await startAuthority();
-    gw = await startTestGateway(authority.url);
-    nc = await natsClient();
-    db = new Client({ connectionString: testDatabaseUrl() });
-    await db.connect();
+    ({ authority, gw, nc, db } = stack = await startStack());
   });
 
-  afterAll(async () => {
-    await nc.drain();
-    await gw.close();
-    await authority.close();
-    await db.end();
-  });
+  afterAll(() => stack.close());
 
   const api = () => request(gw.url);
   const operator = () => bearer({ sub: 'op-1', role: 'operator' });

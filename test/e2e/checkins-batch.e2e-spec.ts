@@ -3,15 +3,7 @@ import { Client } from 'pg';
 import request from 'supertest';
 import type { RunningAuthority } from '../../apps/health-authority/src/app';
 import { healthy, rideCode, rider } from '../support/factories';
-import {
-  natsClient,
-  startAuthority,
-  startTestGateway,
-  tap,
-  testDatabaseUrl,
-  uniqueId,
-  type GatewayUnderTest,
-} from '../support/stack';
+import { tap, uniqueId, type GatewayUnderTest, startStack, type TestStack } from '../support/stack';
 
 const PILOT = 'S0312';
 const TAPS = 40;
@@ -21,21 +13,13 @@ describe('group commit: taps arriving together share one transaction', () => {
   let gw: GatewayUnderTest;
   let nc: NatsConnection;
   let db: Client;
+  let stack: TestStack;
 
   beforeAll(async () => {
-    authority = await startAuthority();
-    gw = await startTestGateway(authority.url);
-    nc = await natsClient();
-    db = new Client({ connectionString: testDatabaseUrl() });
-    await db.connect();
+    ({ authority, gw, nc, db } = stack = await startStack());
   });
 
-  afterAll(async () => {
-    await db.end();
-    await nc?.drain();
-    await gw?.close();
-    await authority?.close();
-  });
+  afterAll(() => stack.close());
 
   /** The gateway's own count of check-in transactions and of the taps they carried. */
   async function committed(): Promise<{ batches: number; taps: number }> {

@@ -6,15 +6,13 @@ import { SignJWT } from 'jose';
 import { REASON_OUTCOME, type GateReply } from '@app/protocol';
 import { asRider, healthy, person, rideCode, rider } from '../support/factories';
 import {
-  natsClient,
   rawRequest,
-  startAuthority,
-  startTestGateway,
   tap,
-  testDatabaseUrl,
   uniqueId,
   type GatewayUnderTest,
   bearer,
+  startStack,
+  type TestStack,
 } from '../support/stack';
 import type { RunningAuthority } from '../../apps/health-authority/src/app';
 
@@ -27,21 +25,13 @@ describe('the one-code ride over raw NATS and HTTP', () => {
   let gw: GatewayUnderTest;
   let nc: NatsConnection;
   let db: Client;
+  let stack: TestStack;
 
   beforeAll(async () => {
-    authority = await startAuthority();
-    gw = await startTestGateway(authority.url);
-    nc = await natsClient();
-    db = new Client({ connectionString: testDatabaseUrl() });
-    await db.connect();
+    ({ authority, gw, nc, db } = stack = await startStack());
   });
 
-  afterAll(async () => {
-    await nc.drain();
-    await gw.close();
-    await authority.close();
-    await db.end();
-  });
+  afterAll(() => stack.close());
 
   const now = () => Date.now();
   const gate = () => uniqueId('G');

@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { connect, JSONCodec, type NatsConnection } from 'nats';
+import { Client } from 'pg';
 import { loadKeySet, newKeySet, type LoadedKeySet } from '@app/ride-code';
 import {
   accessSigner,
@@ -129,4 +130,35 @@ export async function rawRequest(
         : json.encode(body);
   const m = await nc.request(subject, data, { timeout: 5_000 });
   return json.decode(m.data) as GateReply;
+}
+
+/** The usual e2e fixture: an authority, a gateway, a raw NATS client (a gate) and a pg client. */
+export interface TestStack {
+  authority: RunningAuthority;
+  gw: GatewayUnderTest;
+  nc: NatsConnection;
+  db: Client;
+  close(): Promise<void>;
+}
+
+export async function startStack(
+  opts: Parameters<typeof startTestGateway>[1] = {},
+): Promise<TestStack> {
+  const authority = await startAuthority();
+  const gw = await startTestGateway(authority.url, opts);
+  const nc = await natsClient();
+  const db = new Client({ connectionString: testDatabaseUrl() });
+  await db.connect();
+  return {
+    authority,
+    gw,
+    nc,
+    db,
+    async close() {
+      await nc.drain();
+      await gw.close();
+      await authority.close();
+      await db.end();
+    },
+  };
 }
