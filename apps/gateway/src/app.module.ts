@@ -30,6 +30,7 @@ import {
   LOGGER,
   NATS,
   PG_POOL,
+  ADMISSIONS_POOL,
   RIDE_CODE_KEYS,
 } from './common/tokens';
 import type { GatewayConfig } from './config';
@@ -69,6 +70,7 @@ export interface GatewayResources {
   clock: Clock;
   logger: Logger;
   pool: Pool;
+  admissionsPool: Pool;
   nats: NatsConnection;
   rideCodeKeys: LoadedKeySet;
   accessVerifier: AccessVerifier;
@@ -100,6 +102,7 @@ export class GatewayModule {
         { provide: CLOCK, useValue: r.clock },
         { provide: LOGGER, useValue: r.logger },
         { provide: PG_POOL, useValue: r.pool },
+        { provide: ADMISSIONS_POOL, useValue: r.admissionsPool },
         { provide: NATS, useValue: r.nats },
         { provide: RIDE_CODE_KEYS, useValue: r.rideCodeKeys },
         { provide: ACCESS_VERIFIER, useValue: r.accessVerifier },

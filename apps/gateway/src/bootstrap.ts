@@ -97,7 +97,11 @@ export async function startGateway(
       await readJson<AccessKeyFile>(config.accessKeysFile, 'ACCESS_KEYS_FILE'),
       config.accessIssuer,
     ));
-  const pool = createPool(config.databaseUrl, logger, { max: 12 });
+  const pool = createPool(config.databaseUrl, logger, { max: 8 });
+  const admissionsPool = createPool(config.databaseUrl, logger, {
+    max: 4,
+    statement_timeout: config.checkInCommitTimeoutMs,
+  });
   const nats = await connectNats(config.natsUrl, `gateway-${process.pid}`, logger);
 
   const app = await NestFactory.create<NestExpressApplication>(
@@ -106,6 +110,7 @@ export async function startGateway(
       clock: opts.clock ?? systemClock,
       logger,
       pool,
+      admissionsPool,
       nats,
       rideCodeKeys,
       accessVerifier: verifier,
@@ -150,7 +155,7 @@ export async function startGateway(
       closed = true;
       await app.close(); // drains gate subscriptions and in-flight taps first
       await nats.drain().catch(() => undefined);
-      await pool.end();
+      await Promise.all([pool.end(), admissionsPool.end()]);
     },
   };
 }

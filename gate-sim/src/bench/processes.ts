@@ -58,6 +58,11 @@ export class ServiceProcess {
     return this.child.pid;
   }
 
+  /** Everything still kept of the process's stdout and stderr (the last 200 chunks). */
+  output(): string {
+    return this.log.join('');
+  }
+
   tail(): string {
     return this.log.join('').split('\n').slice(-20).join('\n');
   }

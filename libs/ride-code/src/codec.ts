@@ -25,6 +25,9 @@ export type VerifiedRideCode =
   | { status: 'expired'; claims: RideCodeClaims }
   | { status: 'invalid' };
 
+/** Small enough that a code expired 1 s ago is refused, large enough for NTP-synced instances. */
+export const EXPIRY_LEEWAY_SECONDS = 0.5;
+
 const KID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 export class RideCodeCodec {
@@ -68,7 +71,9 @@ export class RideCodeCodec {
       issuer: this.options.issuer,
       audience: RIDE_CODE_AUDIENCE,
       requiredClaims: ['sub', 'jti', 'iat', 'exp'],
-      clockTolerance: this.options.leewaySeconds,
+      // Only gateway clocks judge a code, so expiry needs only the skew between instances;
+      // the configured leeway applies to iat (see claims()).
+      clockTolerance: EXPIRY_LEEWAY_SECONDS,
     };
     try {
       const { payload } = await jwtVerify(code, resolveKey, {

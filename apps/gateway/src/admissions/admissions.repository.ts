@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
 import type { GateReply } from '@app/protocol';
-import { PG_POOL } from '../common/tokens';
+import { ADMISSIONS_POOL, PG_POOL } from '../common/tokens';
 import { admissionReply } from '../gate/replies';
 
 /** A tap the engine would open; PostgreSQL has the last word. */
@@ -68,9 +68,16 @@ function toResult(item: Admission, row: ResultRow | undefined): AdmissionResult 
  */
 @Injectable()
 export class AdmissionsRepository {
-  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+  constructor(
+    @Inject(PG_POOL) private readonly pool: Pool,
+    @Inject(ADMISSIONS_POOL) private readonly commits: Pool,
+  ) {}
 
-  /** One statement, one round trip: the whole batch is decided by `admit_taps` (migration 040). */
+  /**
+   * One statement, one round trip: the whole batch is decided by `admit_taps` (migration 040).
+   * Its pool's statement_timeout is the commit bound, so a commit that cannot finish in time
+   * is cancelled by the server and leaves no row.
+   */
   async commit(items: Admission[], antiPassbackMs: number): Promise<AdmissionResult[]> {
     const rows = items.map((i, ord) => ({
       ord,
@@ -90,7 +97,7 @@ export class AdmissionsRepository {
       person_key: i.personKey ? `\\x${i.personKey.toString('hex')}` : null,
       venue_only: i.venueOnly === true,
     }));
-    const r = await this.pool.query<ResultRow>('SELECT * FROM admit_taps($1::jsonb, $2)', [
+    const r = await this.commits.query<ResultRow>('SELECT * FROM admit_taps($1::jsonb, $2)', [
       JSON.stringify(rows),
       antiPassbackMs,
     ]);

@@ -51,6 +51,24 @@ export class HttpErrorFilter implements ExceptionFilter {
         .json({ code: 'VALIDATION_FAILED', message: 'request body is not valid JSON' });
       return;
     }
+    // Other body-parser refusals (unsupported charset or encoding, aborted or short bodies):
+    // the client's fault, with body-parser's own 4xx status and short message.
+    if (typeof err.type === 'string' && typeof err.status === 'number' && err.status < 500) {
+      res.status(err.status).json({
+        code: HTTP_CODES[err.status] ?? 'BAD_REQUEST',
+        message: err.message ?? 'request body refused',
+      });
+      return;
+    }
+    // PostgreSQL "data exception" (class 22: a NUL byte, a malformed uuid, a number out of
+    // range) means a request value no validator caught: the request's fault, and the
+    // driver's text is not for clients.
+    const pgCode = (e as { code?: unknown }).code;
+    if (typeof pgCode === 'string' && /^22[0-9A-Z]{3}$/.test(pgCode)) {
+      this.log.warn({ pgCode }, 'request value refused by PostgreSQL');
+      res.status(400).json({ code: 'VALIDATION_FAILED', message: 'a request value is not valid' });
+      return;
+    }
     this.log.error({ err: err.message }, 'unhandled HTTP error');
     res.status(500).json({ code: 'INTERNAL', message: 'internal error' });
   }
