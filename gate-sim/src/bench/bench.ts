@@ -380,7 +380,8 @@ function printTable(reports: LevelReport[], rssMb: number, riders: number): void
       'p99 ms',
       'p99.9 ms',
       'p99/echo p99',
-      'CPU µs/decision',
+      'gateway CPU µs/decision',
+      'authority CPU µs/decision',
       'rows = opens',
     ],
     ...reports.map((r) => [

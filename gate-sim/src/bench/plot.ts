@@ -6,13 +6,22 @@ export interface Series {
   dashed?: boolean;
 }
 
-const COLOURS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'];
+const COLOURS = [
+  '#1f77b4',
+  '#ff7f0e',
+  '#2ca02c',
+  '#d62728',
+  '#9467bd',
+  '#8c564b',
+  '#e377c2',
+  '#17becf',
+];
 export const PERCENTILES = [50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99];
 
 export function percentileSvg(title: string, series: Series[]): string {
-  const W = 760;
+  const W = 860;
   const H = 420;
-  const m = { l: 70, r: 190, t: 40, b: 50 };
+  const m = { l: 70, r: 270, t: 40, b: 50 };
   // x: "nines" scale, so 90, 99 and 99.9 are evenly spaced.
   const xOf = (p: number) =>
     m.l + (Math.log10(100 / (100 - p)) / Math.log10(100 / (100 - 99.99))) * (W - m.l - m.r);
