@@ -122,7 +122,8 @@ async function requestWithRetries(
   throw new TapUnansweredError(subject, body.tapId, retries + 1, lastError);
 }
 
-export class SimGate {
+/** What gates and scanners share: tap ids, and the retry discipline with its settings. */
+abstract class SimDevice {
   private readonly ids: TapIds;
   private readonly timeoutMs: number;
   private readonly retries: number;
@@ -130,12 +131,33 @@ export class SimGate {
   constructor(
     private readonly nc: Requester,
     readonly stationId: string,
+    deviceId: string,
+    opts: DeviceOptions,
+  ) {
+    this.ids = new TapIds(deviceId);
+    this.timeoutMs = opts.timeoutMs ?? 2000;
+    this.retries = opts.retries ?? 2;
+  }
+
+  abstract get subject(): string;
+
+  protected send(body: TapRequest | ScanRequest): Promise<TapResult> {
+    return requestWithRetries(this.nc, this.subject, body, this.timeoutMs, this.retries);
+  }
+
+  protected nextTapId(given: string | undefined): string {
+    return given ?? this.ids.next();
+  }
+}
+
+export class SimGate extends SimDevice {
+  constructor(
+    nc: Requester,
+    stationId: string,
     readonly gateId: string,
     opts: DeviceOptions = {},
   ) {
-    this.ids = new TapIds(gateId);
-    this.timeoutMs = opts.timeoutMs ?? 2000;
-    this.retries = opts.retries ?? 2;
+    super(nc, stationId, gateId, opts);
   }
 
   get subject(): string {
@@ -156,32 +178,19 @@ export class SimGate {
   }
 
   tap(input: TapInput): Promise<TapResult> {
-    const tapId = input.tapId ?? this.ids.next();
-    return requestWithRetries(
-      this.nc,
-      this.subject,
-      this.body(input, tapId),
-      this.timeoutMs,
-      this.retries,
-    );
+    return this.send(this.body(input, this.nextTapId(input.tapId)));
   }
 }
 
 /** A security-checkpoint scanner: same exchange on `metro.checkpoint.<station>.<device>.scan`. */
-export class SimCheckpoint {
-  private readonly ids: TapIds;
-  private readonly timeoutMs: number;
-  private readonly retries: number;
-
+export class SimCheckpoint extends SimDevice {
   constructor(
-    private readonly nc: Requester,
-    readonly stationId: string,
+    nc: Requester,
+    stationId: string,
     readonly deviceId: string,
     opts: DeviceOptions = {},
   ) {
-    this.ids = new TapIds(deviceId);
-    this.timeoutMs = opts.timeoutMs ?? 2000;
-    this.retries = opts.retries ?? 2;
+    super(nc, stationId, deviceId, opts);
   }
 
   get subject(): string {
@@ -200,14 +209,7 @@ export class SimCheckpoint {
   }
 
   scan(input: ScanInput): Promise<TapResult> {
-    const tapId = input.tapId ?? this.ids.next();
-    return requestWithRetries(
-      this.nc,
-      this.subject,
-      this.body(input, tapId),
-      this.timeoutMs,
-      this.retries,
-    );
+    return this.send(this.body(input, this.nextTapId(input.tapId)));
   }
 }
 
