@@ -7,6 +7,8 @@ export interface GatewayConfig {
   authorityUrl: string;
   authorityApiKey: string;
   idHashKey: string;
+  /** During a key rotation: riders hashed under the old key are still found, then re-hashed. */
+  idHashKeyPrevious: string | null;
   rideCodeKeysFile: string;
   rideCodeIssuer: string;
   rideCodeTtlSeconds: number;
@@ -69,6 +71,10 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       'ID_HASH_KEY must be set to a secret of at least 16 characters (required in production)',
     );
   }
+  const idHashKeyPrevious = env.ID_HASH_KEY_PREVIOUS || null;
+  if (idHashKeyPrevious !== null && idHashKeyPrevious.length < 16) {
+    throw new ConfigError('ID_HASH_KEY_PREVIOUS, when set, must be at least 16 characters');
+  }
   const logLevel = env.LOG_LEVEL || 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     throw new ConfigError(
@@ -86,6 +92,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     authorityUrl: url(env, 'AUTHORITY_URL', 'http://127.0.0.1:3100', ['http:', 'https:']),
     authorityApiKey: env.AUTHORITY_API_KEY || 'dev-authority-key',
     idHashKey,
+    idHashKeyPrevious,
     rideCodeKeysFile: env.RIDE_CODE_KEYS_FILE || '.data/keys/ride-code-keys.json',
     rideCodeIssuer: env.RIDE_CODE_ISSUER || 'one-code-ride-gateway',
     rideCodeTtlSeconds: int(env, 'RIDE_CODE_TTL_SECONDS', 60, 5, 600),

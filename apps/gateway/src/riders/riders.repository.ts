@@ -21,6 +21,15 @@ export class RidersRepository {
     return r.rowCount === 1 ? id : null;
   }
 
+  async existsByHash(idHash: Buffer): Promise<boolean> {
+    const r = await this.pool.query('SELECT 1 FROM riders WHERE id_hash = $1', [idHash]);
+    return r.rowCount === 1;
+  }
+
+  async rehash(id: string, idHash: Buffer): Promise<void> {
+    await this.pool.query('UPDATE riders SET id_hash = $2 WHERE id = $1', [id, idHash]);
+  }
+
   async find(id: string): Promise<RiderRow | null> {
     const r = await this.pool.query<{ id: string; name: string; id_hash: Buffer }>(
       'SELECT id, name, id_hash FROM riders WHERE id = $1',

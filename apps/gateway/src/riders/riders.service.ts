@@ -37,7 +37,11 @@ export class RidersService {
   async register(riderId: string, name: string, idNumber: string): Promise<string> {
     if (!UUID.test(riderId))
       throw new AppError('VALIDATION_FAILED', 'the rider token subject must be a UUID');
-    const id = await this.repo.create(riderId, name, hashIdNumber(this.config.idHashKey, idNumber));
+    const previous = this.previousHash(idNumber);
+    const taken = previous !== null && (await this.repo.existsByHash(previous));
+    const id = taken
+      ? null
+      : await this.repo.create(riderId, name, hashIdNumber(this.config.idHashKey, idNumber));
     if (id === null)
       throw new AppError('RIDER_EXISTS', 'a rider with this ID number is already registered');
     return id;
@@ -46,13 +50,24 @@ export class RidersService {
   async authorize(riderId: string, idNumber: string): Promise<void> {
     const rider = await this.repo.find(riderId);
     if (!rider) throw new AppError('RIDER_NOT_FOUND', 'no such rider');
-    if (!timingSafeEqual(rider.idHash, hashIdNumber(this.config.idHashKey, idNumber))) {
-      throw new AppError('ID_NUMBER_MISMATCH', 'idNumber does not match the registered rider');
+    const current = hashIdNumber(this.config.idHashKey, idNumber);
+    const old = this.previousHash(idNumber);
+    if (!timingSafeEqual(rider.idHash, current)) {
+      if (old === null || !timingSafeEqual(rider.idHash, old)) {
+        throw new AppError('ID_NUMBER_MISMATCH', 'idNumber does not match the registered rider');
+      }
+      // Key rotation: the rider re-entered the number, so move them to the current key.
+      await this.repo.rehash(riderId, current);
     }
     const consentId = await this.authority.createConsent(idNumber);
     const previous = await this.repo.consentOf(riderId);
     await this.repo.link(riderId, consentId);
     if (previous && previous !== consentId) await this.dropConsent(previous);
+  }
+
+  private previousHash(idNumber: string): Buffer | null {
+    const key = this.config.idHashKeyPrevious;
+    return key === null ? null : hashIdNumber(key, idNumber);
   }
 
   /** Takes effect at once: the link row goes, the authority revokes, every instance evicts. */
