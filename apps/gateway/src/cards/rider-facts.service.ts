@@ -1,20 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import type { CredentialFacts, HealthFacts, RuleVersion } from '@app/decision';
-import { parseInstant } from '@app/protocol';
+import type { CredentialFacts, RuleVersion } from '@app/decision';
 import { BatchLoader } from '../common/batch-loader';
-import type { AuthorityHealth } from '../health-link/authority.client';
 import { HealthStatusService } from '../health-link/health-status.service';
 import { RidersRepository } from '../riders/riders.repository';
 
 export type RiderFacts = Extract<CredentialFacts, { kind: 'rider' }>;
-
-export function healthFacts(h: AuthorityHealth): HealthFacts {
-  return {
-    colour: h.colour,
-    latestNegativeSampledAt:
-      h.latestNegativeSampledAt === null ? null : parseInstant(h.latestNegativeSampledAt),
-  };
-}
 
 /**
  * The rider's facts as a ride code would establish them: consent, then (only with one) a

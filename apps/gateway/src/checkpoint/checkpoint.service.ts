@@ -14,14 +14,14 @@ import {
 } from '@app/protocol';
 import { AdmissionBatcher } from '../admissions/admission.batcher';
 import type { Admission } from '../admissions/admissions.repository';
-import { RiderFactsService, healthFacts } from '../cards/rider-facts.service';
+import { RiderFactsService } from '../cards/rider-facts.service';
 import type { Clock } from '../common/clock';
 import type { Logger } from '../common/logger';
 import { CLOCK, CONFIG, LOGGER } from '../common/tokens';
 import type { GatewayConfig } from '../config';
 import { IdempotencyCache } from '../gate/idempotency.cache';
 import { admissionReply, decisionReply, reply, type ReplyContext } from '../gate/replies';
-import { AuthorityClient } from '../health-link/authority.client';
+import { AuthorityClient, toFacts } from '../health-link/authority.client';
 import { Metrics } from '../ops/metrics';
 import { RideCodeService } from '../ride-code/ride-code.service';
 import { hashIdNumber } from '../riders/id-hash';
@@ -225,7 +225,7 @@ export class CheckpointService implements OnApplicationBootstrap, OnModuleDestro
       facts: {
         kind: 'rider',
         authorized: true,
-        health: { kind: 'fresh', facts: healthFacts(health) },
+        health: { kind: 'fresh', facts: toFacts(health) },
       },
       person,
     };

@@ -4,15 +4,12 @@ import { decide, type CredentialFacts, type RuleVersion } from '@app/decision';
 import type { GateCredential, GateReply, TapRequest } from '@app/protocol';
 import { AdmissionBatcher } from '../admissions/admission.batcher';
 import { CardLookupService, type TapPlace } from '../cards/card-lookup.service';
-import { BatchLoader } from '../common/batch-loader';
+import { RiderFactsService } from '../cards/rider-facts.service';
 import type { Clock } from '../common/clock';
 import type { Logger } from '../common/logger';
-import { CLOCK, CONFIG, LOGGER } from '../common/tokens';
-import type { GatewayConfig } from '../config';
-import { HealthStatusService } from '../health-link/health-status.service';
+import { CLOCK, LOGGER } from '../common/tokens';
 import { Metrics } from '../ops/metrics';
 import { RideCodeService } from '../ride-code/ride-code.service';
-import { RidersRepository } from '../riders/riders.repository';
 import { RulesService } from '../rules/rules.service';
 import { RuleShadowService } from '../rules/rule-shadow.service';
 import { IdempotencyCache } from './idempotency.cache';
@@ -36,31 +33,18 @@ const round2 = (x: number) => Math.round(x * 100) / 100;
 /** One gate tap: credential -> facts -> pure decision -> durable admission -> reply. */
 @Injectable()
 export class TapService {
-  /** A rider's consent id, null without one, undefined when the database did not answer. */
-  private readonly consents: BatchLoader<string, string | null | undefined>;
-
   constructor(
     private readonly rules: RulesService,
     private readonly shadow: RuleShadowService,
     private readonly rideCodes: RideCodeService,
-    private readonly health: HealthStatusService,
     private readonly admissions: AdmissionBatcher,
     private readonly idempotency: IdempotencyCache,
     private readonly metrics: Metrics,
     private readonly cardLookup: CardLookupService,
-    riders: RidersRepository,
+    private readonly riders: RiderFactsService,
     @Inject(CLOCK) private readonly clock: Clock,
-    @Inject(CONFIG) private readonly config: GatewayConfig,
     @Inject(LOGGER) private readonly log: Logger,
-  ) {
-    this.consents = new BatchLoader(
-      async (ids) => {
-        const found = await riders.consentsOf(ids);
-        return new Map(ids.map((id) => [id, found.get(id) ?? null]));
-      },
-      () => undefined,
-    );
-  }
+  ) {}
 
   /** Same (station, gate, tapId) within the window: the same reply, and no second check-in. */
   handle(req: TapRequest): Promise<GateReply> {
@@ -193,16 +177,7 @@ export class TapService {
       jti: { id: verified.claims.jti, expiresAt: verified.claims.exp * 1000 },
     };
     // Health data is fetched only when the decision needs it, and only with an active consent.
-    if (mode === 'exit' || !rules.oneCodeEnabled)
-      return { facts: { kind: 'rider', authorized: true, health: null }, ...who };
-    const consentId = await this.consents.load(riderId);
-    // Without the database the linkage is unknown: never guess "authorized" or "not".
-    if (consentId === undefined) return 'record-unavailable';
-    if (consentId === null)
-      return { facts: { kind: 'rider', authorized: false, health: null }, ...who };
-    const health = await this.health.lookup(consentId, rules.healthServiceFallback.timeoutMs);
-    if (health === null)
-      return { facts: { kind: 'rider', authorized: false, health: null }, ...who };
-    return { facts: { kind: 'rider', authorized: true, health }, ...who };
+    const facts = await this.riders.of(riderId, mode, rules);
+    return facts === 'record-unavailable' ? facts : { facts, ...who };
   }
 }

@@ -8,13 +8,11 @@ import type { GatewayConfig } from '../config';
 import { CONFIG } from '../common/tokens';
 
 /** What the authority returns for a consent; shown to the rider, never stored. */
-export interface AuthorityStatus {
-  colour: Colour;
-  latestNegativeSampledAt: string | null;
+export interface AuthorityStatus extends AuthorityHealth {
   latestTest: { sampledAt: string; result: 'negative' | 'positive' } | null;
 }
 
-export function toFacts(s: AuthorityStatus): HealthFacts {
+export function toFacts(s: AuthorityHealth): HealthFacts {
   return {
     colour: s.colour,
     latestNegativeSampledAt:

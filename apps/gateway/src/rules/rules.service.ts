@@ -41,6 +41,8 @@ const NO_RULES: GoverningRules = {
 @Injectable()
 export class RulesService implements OnModuleInit {
   private timeline: RuleVersion[] = [];
+  /** The latest effectiveFrom in the timeline: past it, nothing is pending. */
+  private lastEffectiveFrom = -Infinity;
   private hashes = new Map<string, string>();
   private stations = new Map<string, StationRef>();
 
@@ -59,6 +61,7 @@ export class RulesService implements OnModuleInit {
       this.repo.stations(),
     ]);
     this.timeline = versions.map((v) => v.version);
+    this.lastEffectiveFrom = Math.max(-Infinity, ...this.timeline.map((v) => v.effectiveFrom));
     this.hashes = new Map(versions.map((v) => [v.version.id, v.hash]));
     this.stations = new Map(stations.map((s) => [s.stationId, s]));
     this.log.info(
@@ -92,6 +95,8 @@ export class RulesService implements OnModuleInit {
 
   /** Scheduled versions that will govern the station once they take effect (shadow rollout). */
   pendingFor(stationId: string, now: number): RuleVersion[] {
+    // The usual case on the tap path: nothing scheduled, so no scan of the timeline.
+    if (now >= this.lastEffectiveFrom) return [];
     return pendingVersions(this.timeline, this.station(stationId), now);
   }
 

@@ -2,11 +2,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Principal } from '@app/access-token';
 import { healthReasons } from '@app/decision';
 import { formatShanghai } from '@app/protocol';
-import { healthFacts } from '../cards/rider-facts.service';
 import { AppError } from '../common/errors';
 import type { Clock } from '../common/clock';
 import { CLOCK } from '../common/tokens';
-import { AuthorityClient } from '../health-link/authority.client';
+import { AuthorityClient, toFacts } from '../health-link/authority.client';
 import { RulesService } from '../rules/rules.service';
 import { StaffAuditService } from './audit.service';
 import type { IdLookupResultDto } from './staff.dto';
@@ -48,7 +47,7 @@ export class IdLookupService {
       found: true,
       colour: health.colour,
       latestNegativeSampledAt: health.latestNegativeSampledAt,
-      reasons: healthReasons(healthFacts(health), rules, now),
+      reasons: healthReasons(toFacts(health), rules, now),
       displayUntil: formatShanghai(now + LOOKUP_DISPLAY_MS),
     };
   }

@@ -2,12 +2,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Principal } from '@app/access-token';
 import { healthReasons, temperatureReasons, testWindowEndsAt } from '@app/decision';
 import type { Reason } from '@app/protocol';
-import { healthFacts } from '../cards/rider-facts.service';
 import { instant } from '../cards/cards.service';
 import { AppError } from '../common/errors';
 import type { Clock } from '../common/clock';
 import { CLOCK } from '../common/tokens';
-import { AuthorityClient, type AuthorityHealth } from '../health-link/authority.client';
+import { AuthorityClient, toFacts, type AuthorityHealth } from '../health-link/authority.client';
 import { RulesService } from '../rules/rules.service';
 import { StaffAuditService } from './audit.service';
 import type { EvidenceKind, VerificationDto } from './staff.dto';
@@ -86,7 +85,7 @@ export class VerifyService {
     rules: Parameters<typeof healthReasons>[1],
     now: number,
   ): Reason[] {
-    return healthReasons(healthFacts(h), rules, now);
+    return healthReasons(toFacts(h), rules, now);
   }
 
   /** Runs one check and audits it, failures included; the audit holds the outcome only. */
