@@ -5,14 +5,12 @@ import type { CheckpointCredential, GateReply } from '@app/protocol';
 import { asRider, healthy, person, rideCode, rider } from '../support/factories';
 import {
   AUTHORITY_KEY,
-  natsClient,
   rawRequest,
-  startAuthority,
-  startTestGateway,
   tap,
-  testDatabaseUrl,
   uniqueId,
   type GatewayUnderTest,
+  startStack,
+  type TestStack,
 } from '../support/stack';
 import type { RunningAuthority } from '../../apps/health-authority/src/app';
 import { fixedClock } from '../../apps/gateway/src/common/clock';
@@ -41,20 +39,13 @@ describe('the security checkpoint and digital sentinel, over raw NATS', () => {
   // A settable gateway clock: every rule and every clearance is judged by it.
   const clock = fixedClock(Date.now());
 
+  let stack: TestStack;
+
   beforeAll(async () => {
-    authority = await startAuthority();
-    gw = await startTestGateway(authority.url, { clock });
-    nc = await natsClient();
-    db = new Client({ connectionString: testDatabaseUrl() });
-    await db.connect();
+    ({ authority, gw, nc, db } = stack = await startStack({ clock }));
   });
 
-  afterAll(async () => {
-    await nc.drain();
-    await gw.close();
-    await authority.close();
-    await db.end();
-  });
+  afterAll(() => stack.close());
 
   beforeEach(() => clock.set(Date.now()));
 

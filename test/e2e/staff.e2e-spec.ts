@@ -11,14 +11,12 @@ import { healthy, person } from '../support/factories';
 import {
   AUTHORITY_KEY,
   bearer,
-  natsClient,
   randomIdNumber,
-  startAuthority,
-  startTestGateway,
   tap,
-  testDatabaseUrl,
   uniqueId,
   type GatewayUnderTest,
+  startStack,
+  type TestStack,
 } from '../support/stack';
 import type { RunningAuthority } from '../../apps/health-authority/src/app';
 import { fixedClock } from '../../apps/gateway/src/common/clock';
@@ -39,20 +37,13 @@ describe('the station staff desk', () => {
   const clock = fixedClock(Date.now());
   let staffId: string;
 
+  let stack: TestStack;
+
   beforeAll(async () => {
-    authority = await startAuthority();
-    gw = await startTestGateway(authority.url, { clock });
-    nc = await natsClient();
-    db = new Client({ connectionString: testDatabaseUrl() });
-    await db.connect();
+    ({ authority, gw, nc, db } = stack = await startStack({ clock }));
   });
 
-  afterAll(async () => {
-    await nc.drain();
-    await gw.close();
-    await authority.close();
-    await db.end();
-  });
+  afterAll(() => stack.close());
 
   beforeEach(() => {
     clock.set(Date.now());
