@@ -436,9 +436,12 @@ describe('the one-code ride over raw NATS and HTTP', () => {
       expect(Object.keys(doc.body.paths)).toEqual(
         expect.arrayContaining(['/riders', '/riders/{riderId}/ride-code']),
       );
-      await request(gw.url)
-        .get('/health')
-        .expect(200, { status: 'ok', checks: { postgres: 'up', nats: 'up' } });
+      const health = await request(gw.url).get('/health').expect(200);
+      expect(health.body).toEqual({
+        status: 'ok',
+        checks: { postgres: 'up', nats: 'up' },
+        consentDirectory: { loading: false, riders: expect.any(Number) },
+      });
       await request(gw.url).get('/health/live').expect(200);
       const metrics = await request(gw.url).get('/metrics').expect(200);
       expect(metrics.text).toMatch(/gateway_decision_seconds_bucket\{le="[^"]+",outcome="open"\}/);

@@ -43,6 +43,7 @@ import { Metrics } from './ops/metrics';
 import { OpsController } from './ops/ops.controller';
 import { RideCodeService } from './ride-code/ride-code.service';
 import { RidersController } from './riders/riders.controller';
+import { ConsentDirectory } from './riders/consent-directory';
 import { RidersRepository } from './riders/riders.repository';
 import { RidersService } from './riders/riders.service';
 import { RulesRepository } from './rules/rules.repository';
@@ -132,6 +133,7 @@ export class GatewayModule {
         CardsRepository,
         CardsService,
         RiderFactsService,
+        ConsentDirectory,
         CardLookupService,
         ClearancesRepository,
         CheckpointService,

@@ -14,6 +14,8 @@ export interface GatewayConfig {
   rideCodeTtlSeconds: number;
   rideCodeLeewaySeconds: number;
   healthCacheTtlMs: number;
+  /** Riders whose consent id is kept in memory (about 200 bytes each). */
+  consentCacheMax: number;
   antiPassbackMinutes: number;
   idempotencyWindowMinutes: number;
   checkInBatchMax: number;
@@ -98,6 +100,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     rideCodeTtlSeconds: int(env, 'RIDE_CODE_TTL_SECONDS', 60, 5, 600),
     rideCodeLeewaySeconds: int(env, 'RIDE_CODE_LEEWAY_SECONDS', 2, 0, 30),
     healthCacheTtlMs: int(env, 'HEALTH_CACHE_TTL_MS', 10_000, 0, 300_000),
+    consentCacheMax: int(env, 'CONSENT_CACHE_MAX', 1_000_000, 0, 50_000_000),
     antiPassbackMinutes: int(env, 'ANTI_PASSBACK_MINUTES', 240, 1, 24 * 60),
     idempotencyWindowMinutes: int(env, 'IDEMPOTENCY_WINDOW_MINUTES', 10, 1, 24 * 60),
     checkInBatchMax: int(env, 'CHECKIN_BATCH_MAX', 256, 1, 5000),

@@ -22,6 +22,7 @@ import type { Clock } from '../common/clock';
 import type { Logger } from '../common/logger';
 import { CLOCK, LOGGER, NATS } from '../common/tokens';
 import { HealthStatusService } from '../health-link/health-status.service';
+import { ConsentDirectory } from '../riders/consent-directory';
 import { Metrics } from '../ops/metrics';
 import { RulesService } from '../rules/rules.service';
 import { malformedReply, reply } from './replies';
@@ -42,6 +43,7 @@ export class GateServer implements OnApplicationBootstrap, BeforeApplicationShut
     private readonly taps: TapService,
     private readonly scans: CheckpointService,
     private readonly health: HealthStatusService,
+    private readonly consents: ConsentDirectory,
     private readonly rules: RulesService,
     private readonly metrics: Metrics,
     private readonly feed: StationFeed,
@@ -56,9 +58,15 @@ export class GateServer implements OnApplicationBootstrap, BeforeApplicationShut
     ];
     // Broadcasts: every instance hears these (no queue group).
     this.nc.subscribe(EVENTS.authorityStatusChanged, {
-      callback: (_e, m) => this.onConsentEvent(m),
+      callback: (_e, m) => this.onConsentEvent(m, (id) => this.health.evict(id)),
     });
-    this.nc.subscribe(EVENTS.riderRevoked, { callback: (_e, m) => this.onConsentEvent(m) });
+    this.nc.subscribe(EVENTS.riderRevoked, {
+      callback: (_e, m) =>
+        this.onConsentEvent(m, (id) => {
+          this.health.evict(id);
+          this.consents.evictConsent(id);
+        }),
+    });
     this.nc.subscribe(EVENTS.rulesChanged, {
       callback: () => void this.reloadRules('rules changed'),
     });
@@ -133,10 +141,10 @@ export class GateServer implements OnApplicationBootstrap, BeforeApplicationShut
     if (msg.reply) msg.respond(json.encode(r));
   }
 
-  private onConsentEvent(msg: Msg): void {
+  private onConsentEvent(msg: Msg, evict: (consentId: string) => void): void {
     try {
       const body = json.decode(msg.data) as { consentId?: unknown };
-      if (typeof body.consentId === 'string') this.health.evict(body.consentId);
+      if (typeof body.consentId === 'string') evict(body.consentId);
     } catch {
       this.log.warn({ subject: msg.subject }, 'ignored unreadable event');
     }
@@ -156,6 +164,7 @@ export class GateServer implements OnApplicationBootstrap, BeforeApplicationShut
       if (s.type === 'reconnect') {
         this.log.info({ server: s.data }, 'nats reconnected');
         this.health.clear();
+        this.consents.clear();
         await this.reloadRules('nats reconnect');
       } else if (s.type === 'disconnect')
         this.log.warn({ server: s.data }, 'nats disconnected; reconnecting');

@@ -6,6 +6,7 @@ import type { Pool } from 'pg';
 import { NATS, PG_POOL } from '../common/tokens';
 import { Public } from '../auth/auth';
 import { RideCodeService } from '../ride-code/ride-code.service';
+import { ConsentDirectory } from '../riders/consent-directory';
 import { Metrics } from './metrics';
 
 @ApiTags('operations')
@@ -17,10 +18,15 @@ export class OpsController {
     @Inject(NATS) private readonly nc: NatsConnection,
     private readonly metrics: Metrics,
     private readonly rideCodes: RideCodeService,
+    private readonly consents: ConsentDirectory,
   ) {}
 
   @Get('health')
-  @ApiOkResponse({ description: 'Readiness: 200 when PostgreSQL and NATS answer, else 503' })
+  @ApiOkResponse({
+    description:
+      'Readiness: 200 when PostgreSQL and NATS answer, else 503. `consentDirectory` says whether ' +
+      'the in-memory consent ids are still loading (taps are served meanwhile, a query each).',
+  })
   async ready(@Res() res: Response): Promise<void> {
     const db = await this.pool
       .query('SELECT 1')
@@ -34,9 +40,11 @@ export class OpsController {
           ? 'up'
           : 'down';
     const ok = db === 'up' && nats === 'up';
-    res
-      .status(ok ? 200 : 503)
-      .json({ status: ok ? 'ok' : 'unavailable', checks: { postgres: db, nats } });
+    res.status(ok ? 200 : 503).json({
+      status: ok ? 'ok' : 'unavailable',
+      checks: { postgres: db, nats },
+      consentDirectory: { loading: this.consents.isLoading, riders: this.consents.size },
+    });
   }
 
   @Get('health/live')

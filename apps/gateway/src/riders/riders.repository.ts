@@ -56,6 +56,19 @@ export class RidersRepository {
     return new Map(r.rows.map((row) => [row.rider_id, row.consent_id]));
   }
 
+  /** Links in rider-id order, after `after` (keyset paging, so a large table is read in steps). */
+  async linksAfter(
+    after: string | null,
+    limit: number,
+  ): Promise<{ riderId: string; consentId: string }[]> {
+    const r = await this.pool.query<{ rider_id: string; consent_id: string }>(
+      `SELECT rider_id, consent_id FROM health_links
+       WHERE $1::uuid IS NULL OR rider_id > $1::uuid ORDER BY rider_id LIMIT $2`,
+      [after, limit],
+    );
+    return r.rows.map((row) => ({ riderId: row.rider_id, consentId: row.consent_id }));
+  }
+
   async link(riderId: string, consentId: string): Promise<void> {
     await this.pool.query(
       `INSERT INTO health_links (rider_id, consent_id) VALUES ($1, $2)

@@ -11,6 +11,7 @@ import { AuthorityClient } from '../health-link/authority.client';
 import { HealthStatusService } from '../health-link/health-status.service';
 import { RideCodeService } from '../ride-code/ride-code.service';
 import { RulesService } from '../rules/rules.service';
+import { ConsentDirectory } from './consent-directory';
 import { hashIdNumber } from './id-hash';
 import { RidersRepository } from './riders.repository';
 import type { StatusScreenDto } from './riders.dto';
@@ -26,6 +27,7 @@ export class RidersService {
     private readonly repo: RidersRepository,
     private readonly authority: AuthorityClient,
     private readonly health: HealthStatusService,
+    private readonly consents: ConsentDirectory,
     private readonly rideCodes: RideCodeService,
     private readonly rules: RulesService,
     @Inject(NATS) private readonly nc: NatsConnection,
@@ -62,6 +64,7 @@ export class RidersService {
     const consentId = await this.authority.createConsent(idNumber);
     const previous = await this.repo.consentOf(riderId);
     await this.repo.link(riderId, consentId);
+    this.consents.linked(riderId, consentId);
     if (previous && previous !== consentId) await this.dropConsent(previous);
   }
 
@@ -108,6 +111,7 @@ export class RidersService {
 
   private async dropConsent(consentId: string): Promise<void> {
     this.health.evict(consentId);
+    this.consents.evictConsent(consentId);
     this.nc.publish(EVENTS.riderRevoked, JSON.stringify({ consentId }));
     await this.authority.revokeConsent(consentId).catch(() => undefined);
   }
