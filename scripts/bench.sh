@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# npm run bench [-- --json FILE --plot FILE --riders N --quick]: gateway vs raw NATS echo.
+# npm run bench [-- --json FILE --plot FILE --riders N --quick --levels 1,16,256]: gateway vs raw NATS echo.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --json FILE --plot FILE --riders N --quick]
+ * npm run bench [-- --json FILE --plot FILE --riders N --quick --levels 1,16,256]
  *
  * Runs the real gateway and authority (as processes) on real PostgreSQL and NATS, seeds
  * distinct riders, and drives gate taps at 1, 16 and 256 in flight. In the same run it measures
@@ -27,10 +27,19 @@ interface Args {
   plot: string | null;
   quick: boolean;
   logLevel: string;
+  /** Only these in-flight levels (e.g. `--levels 1,16`); the warm-up always runs. */
+  levels: number[] | null;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { riders: 100_000, json: null, plot: null, quick: false, logLevel: 'warn' };
+  const a: Args = {
+    riders: 100_000,
+    json: null,
+    plot: null,
+    quick: false,
+    logLevel: 'warn',
+    levels: null,
+  };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i + 1];
     switch (argv[i]) {
@@ -48,6 +57,10 @@ function parseArgs(argv: string[]): Args {
         break;
       case '--log-level':
         a.logLevel = v;
+        i++;
+        break;
+      case '--levels':
+        a.levels = v.split(',').map(Number);
         i++;
         break;
       case '--quick':
@@ -128,12 +141,20 @@ async function main(): Promise<void> {
   });
 
   const authorityPort = await freePort();
-  const authority = ServiceProcess.start('authority', 'dist/apps/health-authority/src/main.js', {
-    AUTHORITY_PORT: String(authorityPort),
-    AUTHORITY_API_KEY: AUTHORITY_KEY,
-    NATS_URL: natsUrl,
-    LOG_LEVEL: 'warn',
-  });
+  // e.g. BENCH_GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=prof" to find where a decision's time
+  // goes; BENCH_AUTHORITY_NODE_ARGS the same for the authority stand-in.
+  const nodeArgsOf = (name: string) => (process.env[name] ?? '').split(' ').filter(Boolean);
+  const authority = ServiceProcess.start(
+    'authority',
+    'dist/apps/health-authority/src/main.js',
+    {
+      AUTHORITY_PORT: String(authorityPort),
+      AUTHORITY_API_KEY: AUTHORITY_KEY,
+      NATS_URL: natsUrl,
+      LOG_LEVEL: 'warn',
+    },
+    nodeArgsOf('BENCH_AUTHORITY_NODE_ARGS'),
+  );
   const authorityUrl = `http://127.0.0.1:${authorityPort}`;
   const gatewayEnv = (port: number) => ({
     PORT: String(port),
@@ -147,30 +168,16 @@ async function main(): Promise<void> {
     RIDE_CODE_TTL_SECONDS: '600',
     LOG_LEVEL: args.logLevel,
   });
-  const gwPort = await freePort();
-  // e.g. BENCH_GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=prof" to find where a decision's time goes.
-  const nodeArgs = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const gateway = ServiceProcess.start(
-    'gateway',
-    'dist/apps/gateway/src/main.js',
-    gatewayEnv(gwPort),
-    nodeArgs,
-  );
   const echo = ServiceProcess.startArgs('echo', 'dist/gate-sim/src/bench/echo.js', [
     natsUrl,
     'bench.echo.>',
     '330',
   ]);
-  const started: ServiceProcess[] = [authority, gateway, echo];
+  const started: ServiceProcess[] = [authority, echo];
   let nc: NatsConnection | null = null;
 
   try {
     await authority.waitHealthy(`${authorityUrl}/health`);
-    await gateway.waitHealthy(`http://127.0.0.1:${gwPort}/health`);
-    say(
-      `services up: gateway pid ${gateway.pid}, authority pid ${authority.pid}, NATS ${privateNats ? 'private' : natsUrl}`,
-    );
-
     const bar = tty
       ? new SingleBar(
           { format: '{task} [{bar}] {value}/{total}', hideCursor: true },
@@ -184,6 +191,7 @@ async function main(): Promise<void> {
     };
     const done = () => bar?.stop();
 
+    // The city's riders exist before the gateway boots, as they would in service.
     const seedStart = Date.now();
     const riders = await seedRiders(args.riders, {
       authorityUrl,
@@ -198,11 +206,31 @@ async function main(): Promise<void> {
       `seeded ${riders.length} distinct riders in ${((Date.now() - seedStart) / 1000).toFixed(1)} s`,
     );
 
+    const startGateway = async (name: string, env: Record<string, string>, nodeArgs: string[]) => {
+      const port = await freePort();
+      const p = ServiceProcess.start(
+        name,
+        'dist/apps/gateway/src/main.js',
+        { ...gatewayEnv(port), ...env },
+        nodeArgs,
+      );
+      started.push(p);
+      await p.waitUntil(`http://127.0.0.1:${port}/health`, (body) => {
+        const b = body as { consentDirectory?: { loading?: boolean } };
+        return b.consentDirectory?.loading === false;
+      });
+      return p;
+    };
+    const gateway = await startGateway('gateway', {}, nodeArgsOf('BENCH_GATEWAY_NODE_ARGS'));
+    say(
+      `services up: gateway pid ${gateway.pid}, authority pid ${authority.pid}, NATS ${privateNats ? 'private' : natsUrl}`,
+    );
+
     nc = await connect({ servers: natsUrl, name: 'bench-gates' });
     await echo.waitForOutput('ready');
 
     const scale = args.quick ? 0.25 : 1;
-    const plan = [
+    let plan = [
       { level: 'warm-up', inFlight: 16, taps: Math.round(2000 * scale), instances: 1 },
       { level: '1 in flight', inFlight: 1, taps: Math.round(1500 * scale), instances: 1 },
       { level: '16 in flight', inFlight: 16, taps: Math.round(16_000 * scale), instances: 1 },
@@ -214,6 +242,8 @@ async function main(): Promise<void> {
         instances: 2,
       },
     ];
+    const wanted = args.levels;
+    if (wanted) plan = plan.filter((p) => p.level === 'warm-up' || wanted.includes(p.inFlight));
     const needed = plan.reduce((n, p) => n + p.taps, 0);
     if (needed > riders.length)
       throw new Error(`the plan needs ${needed} distinct riders; seed more with --riders`);
@@ -227,15 +257,8 @@ async function main(): Promise<void> {
       (JSON.parse(decoder.decode(b)) as { outcome: string }).outcome;
 
     for (const step of plan) {
-      if (step.instances === 2 && !second) {
-        const port = await freePort();
-        second = ServiceProcess.start('gateway-2', 'dist/apps/gateway/src/main.js', {
-          ...gatewayEnv(port),
-          RUN_MIGRATIONS: 'false',
-        });
-        started.push(second);
-        await second.waitHealthy(`http://127.0.0.1:${port}/health`);
-      }
+      if (step.instances === 2 && !second)
+        second = await startGateway('gateway-2', { RUN_MIGRATIONS: 'false' }, []);
       const slice = riders.slice(cursor, cursor + step.taps);
       cursor += step.taps;
       const prefix = `b${reports.length}${Date.now().toString(36)}`;

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 /** A service the benchmark started: a real process, stopped by its PID. */
 export class ServiceProcess {
@@ -50,6 +51,13 @@ export class ServiceProcess {
     };
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
+    // SERVICE_LOG_DIR keeps every line (e.g. the gateway's per-tap phase timings at LOG_LEVEL=info).
+    const dir = process.env.SERVICE_LOG_DIR;
+    if (dir) {
+      const file = createWriteStream(join(dir, `${name}.log`));
+      child.stdout?.pipe(file);
+      child.stderr?.pipe(file);
+    }
     return new ServiceProcess(name, child, log);
   }
 
@@ -77,16 +85,25 @@ export class ServiceProcess {
   }
 
   async waitHealthy(url: string, timeoutMs = 60_000): Promise<void> {
+    await this.waitUntil(url, () => true, timeoutMs);
+  }
+
+  /** Waits for a 200 from `url` whose JSON body satisfies `ready`. */
+  async waitUntil(
+    url: string,
+    ready: (body: unknown) => boolean,
+    timeoutMs = 60_000,
+  ): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (this.child.exitCode !== null) throw new Error(`${this.name} exited:\n${this.tail()}`);
       const ok = await fetch(url)
-        .then((r) => r.ok)
+        .then(async (r) => r.ok && ready(await r.json().catch(() => null)))
         .catch(() => false);
       if (ok) return;
       await new Promise((r) => setTimeout(r, 200));
     }
-    throw new Error(`${this.name} not healthy at ${url}:\n${this.tail()}`);
+    throw new Error(`${this.name} not ready at ${url}:\n${this.tail()}`);
   }
 
   /** User + system CPU time in microseconds, from /proc (Linux). */
