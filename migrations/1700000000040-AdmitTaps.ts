@@ -1,29 +1,8 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-/**
- * One round trip per group commit: the receipt claim, ride-code use, anti-passback, check-ins
- * and the receipt's result happen in one function call, instead of eight statements and their
- * round trips inside a transaction. Receipts keep the result, not a reply: the reply is rebuilt
- * from it, so no text is stored twice.
- */
-export class AdmitTaps1700000000040 implements MigrationInterface {
-  name = 'AdmitTaps1700000000040';
-
-  async up(q: QueryRunner): Promise<void> {
-    await q.query(`ALTER TABLE tap_receipts
-      DROP COLUMN reply,
-      ADD COLUMN result text,
-      ADD COLUMN mode text,
-      ADD COLUMN check_in_id uuid,
-      ADD COLUMN policy_version text`);
-    await q.query(`
-      CREATE TYPE admit_row AS (
-        ord int, station_id text, gate_id text, tap_id text, at timestamptz, mode text,
-        traveller text, rider_id uuid, medium text, jti text, jti_expires_at timestamptz,
-        check_in_id uuid, policy_version text, policy_hash text, person_key bytea, venue_only boolean
-      )`);
-    await q.query(`
-      CREATE FUNCTION admit_taps(items jsonb, passback_ms double precision)
+/** The function as this migration made it (a later one's `down` restores it). */
+export const ADMIT_TAPS_040 = `
+      CREATE OR REPLACE FUNCTION admit_taps(items jsonb, passback_ms double precision)
       RETURNS TABLE (ord int, result text, decided_at timestamptz, mode text, check_in_id uuid, policy_version text)
       LANGUAGE plpgsql AS $fn$
       DECLARE
@@ -95,7 +74,31 @@ export class AdmitTaps1700000000040 implements MigrationInterface {
           JOIN tap_receipts r ON (r.station_id, r.gate_id, r.tap_id) = (i.station_id, i.gate_id, i.tap_id)
           ORDER BY i.ord;
       END
-      $fn$`);
+      $fn$`;
+
+/**
+ * One round trip per group commit: the receipt claim, ride-code use, anti-passback, check-ins
+ * and the receipt's result happen in one function call, instead of eight statements and their
+ * round trips inside a transaction. Receipts keep the result, not a reply: the reply is rebuilt
+ * from it, so no text is stored twice.
+ */
+export class AdmitTaps1700000000040 implements MigrationInterface {
+  name = 'AdmitTaps1700000000040';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE tap_receipts
+      DROP COLUMN reply,
+      ADD COLUMN result text,
+      ADD COLUMN mode text,
+      ADD COLUMN check_in_id uuid,
+      ADD COLUMN policy_version text`);
+    await q.query(`
+      CREATE TYPE admit_row AS (
+        ord int, station_id text, gate_id text, tap_id text, at timestamptz, mode text,
+        traveller text, rider_id uuid, medium text, jti text, jti_expires_at timestamptz,
+        check_in_id uuid, policy_version text, policy_hash text, person_key bytea, venue_only boolean
+      )`);
+    await q.query(ADMIT_TAPS_040);
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -4,6 +4,7 @@ import { OperatorRules1700000000010 } from './1700000000010-OperatorRules';
 import { CardsTicketsStaff1700000000020 } from './1700000000020-CardsTicketsStaff';
 import { CheckinRetention1700000000030 } from './1700000000030-CheckinRetention';
 import { AdmitTaps1700000000040 } from './1700000000040-AdmitTaps';
+import { AdmitTapsLean1700000000050 } from './1700000000050-AdmitTapsLean';
 
 /** Listed explicitly so ts-node, jest and compiled builds all load the same set. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   CardsTicketsStaff1700000000020,
   CheckinRetention1700000000030,
   AdmitTaps1700000000040,
+  AdmitTapsLean1700000000050,
 ];
