@@ -253,8 +253,11 @@ async function main(): Promise<void> {
     const series: Series[] = [];
     let second: ServiceProcess | null = null;
     const decoder = new TextDecoder();
-    const classify = (b: Uint8Array) =>
-      (JSON.parse(decoder.decode(b)) as { outcome: string }).outcome;
+    // Outcomes with their reasons, so a refusal under load (e.g. a lookup past its budget) shows.
+    const classify = (b: Uint8Array) => {
+      const r = JSON.parse(decoder.decode(b)) as { outcome: string; reasons: string[] };
+      return r.outcome === 'open' ? 'open' : `${r.outcome}: ${r.reasons.join(', ')}`;
+    };
 
     for (const step of plan) {
       if (step.instances === 2 && !second)
