@@ -18,7 +18,7 @@ import { tapSubject } from '../../../libs/protocol/src';
 import { PrivateNats, freePort, natsServerBinary } from '../private-nats';
 import { runLoad, type LoadResult } from './load';
 import { PERCENTILES, percentileSvg, type Series } from './plot';
-import { ServiceProcess } from './processes';
+import { ServiceProcess, cpuMicrosOf, postgresCpuMicros } from './processes';
 import { seedRiders, type BenchRider } from './seed';
 
 interface Args {
@@ -93,6 +93,14 @@ interface LevelReport {
   cpuMicrosPerDecision: number | null;
   /** The health-authority stand-in's CPU per decision: where the rest of the time goes. */
   authorityCpuMicrosPerDecision: number;
+  /** PostgreSQL's CPU per decision (every server process). */
+  postgresCpuMicrosPerDecision: number;
+  /** The private NATS server's, when the benchmark runs one (else null). */
+  natsCpuMicrosPerDecision: number | null;
+  /** This process's: the load generator. */
+  generatorCpuMicrosPerDecision: number;
+  /** All of the above at the measured rate, in cores: how much of the machine the run used. */
+  coresBusy: number;
   outcomes: Record<string, number>;
   checkInRows: number;
   openReplies: number;
@@ -128,6 +136,7 @@ async function main(): Promise<void> {
 
   // A NATS of the benchmark's own, so a gateway someone has running cannot take its taps.
   const privateNats = natsServerBinary() ? await PrivateNats.start() : null;
+  const natsPid = privateNats?.pid;
   const natsUrl = privateNats?.url ?? (process.env.NATS_URL || 'nats://127.0.0.1:4222');
 
   const dir = mkdtempSync(join(tmpdir(), 'bench-'));
@@ -276,6 +285,9 @@ async function main(): Promise<void> {
       done();
       const cpu0 = gateway.cpuMicros() + (second?.cpuMicros() ?? 0);
       const authorityCpu0 = authority.cpuMicros();
+      const pgCpu0 = postgresCpuMicros();
+      const natsCpu0 = natsPid === undefined ? 0 : cpuMicrosOf(natsPid);
+      const genCpu0 = process.cpuUsage();
       const result = await runLoad(nc, {
         inFlight: step.inFlight,
         requests,
@@ -285,6 +297,10 @@ async function main(): Promise<void> {
       done();
       const cpu = gateway.cpuMicros() + (second?.cpuMicros() ?? 0) - cpu0;
       const authorityCpu = authority.cpuMicros() - authorityCpu0;
+      const pgCpu = postgresCpuMicros() - pgCpu0;
+      const natsCpu = natsPid === undefined ? null : cpuMicrosOf(natsPid) - natsCpu0;
+      const genUsage = process.cpuUsage(genCpu0);
+      const genCpu = genUsage.user + genUsage.system;
       const rows = await pool.query<{ n: number }>(
         'SELECT count(*)::int AS n FROM check_ins WHERE tap_id LIKE $1',
         [`${prefix}%`],
@@ -318,6 +334,13 @@ async function main(): Promise<void> {
           ) / 100,
         cpuMicrosPerDecision: Math.round(cpu / result.answered),
         authorityCpuMicrosPerDecision: Math.round(authorityCpu / result.answered),
+        postgresCpuMicrosPerDecision: Math.round(pgCpu / result.answered),
+        natsCpuMicrosPerDecision: natsCpu === null ? null : Math.round(natsCpu / result.answered),
+        generatorCpuMicrosPerDecision: Math.round(genCpu / result.answered),
+        coresBusy:
+          Math.round(
+            ((cpu + authorityCpu + pgCpu + (natsCpu ?? 0) + genCpu) / 1e6 / result.seconds) * 100,
+          ) / 100,
         outcomes: result.counts,
         checkInRows: rows.rows[0].n,
         openReplies: opens,
@@ -406,8 +429,12 @@ function printTable(reports: LevelReport[], rssMb: number, riders: number): void
       'p99 ms',
       'p99.9 ms',
       'p99/echo p99',
-      'gateway CPU µs/decision',
-      'authority CPU µs/decision',
+      'CPU µs/decision: gateway',
+      'authority',
+      'postgres',
+      'nats',
+      'load gen',
+      'cores busy',
       'rows = opens',
     ],
     ...reports.map((r) => [
@@ -421,6 +448,10 @@ function printTable(reports: LevelReport[], rssMb: number, riders: number): void
       r.p99OverEchoP99.toFixed(2),
       String(r.cpuMicrosPerDecision),
       String(r.authorityCpuMicrosPerDecision),
+      String(r.postgresCpuMicrosPerDecision),
+      r.natsCpuMicrosPerDecision === null ? '-' : String(r.natsCpuMicrosPerDecision),
+      String(r.generatorCpuMicrosPerDecision),
+      r.coresBusy.toFixed(2),
       `${r.checkInRows} = ${r.openReplies}${r.checkInRows === r.openReplies ? '' : '  MISMATCH'}`,
     ]),
   ];

@@ -1,6 +1,39 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+
+/** A process's user + system CPU time in microseconds, from /proc (Linux); 0 once it is gone. */
+export function cpuMicrosOf(pid: number): number {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return 0;
+  }
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime
+  return (ticks * 1e6) / 100; // USER_HZ is 100 on Linux
+}
+
+/**
+ * CPU of every PostgreSQL server process (postmaster and backends), in microseconds: what the
+ * database spent, so the benchmark can show the whole machine's budget per decision. Backends
+ * that exit in between take their time with them, so this is a lower bound.
+ */
+export function postgresCpuMicros(): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let comm: string;
+    try {
+      comm = readFileSync(`/proc/${entry}/comm`, 'utf8').trim();
+    } catch {
+      continue;
+    }
+    if (comm === 'postgres' || comm === 'postmaster') total += cpuMicrosOf(Number(entry));
+  }
+  return total;
+}
 
 /** A service the benchmark started: a real process, stopped by its PID. */
 export class ServiceProcess {
@@ -108,10 +141,7 @@ export class ServiceProcess {
 
   /** User + system CPU time in microseconds, from /proc (Linux). */
   cpuMicros(): number {
-    const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime
-    return (ticks * 1e6) / 100; // USER_HZ is 100 on Linux
+    return cpuMicrosOf(this.pid);
   }
 
   /** Peak resident set size in MB (VmHWM). */
