@@ -4,7 +4,8 @@ import { CONFIG } from '../common/tokens';
 import type { GatewayConfig } from '../config';
 
 interface Entry {
-  reply: GateReply;
+  /** The reply as JSON: one flat string is a fraction of the object graph's memory. */
+  reply: string;
   expiresAt: number;
 }
 
@@ -37,7 +38,7 @@ export class IdempotencyCache implements OnModuleDestroy {
 
   async run(key: string, decide: () => Promise<GateReply>): Promise<GateReply> {
     const hit = this.done.get(key);
-    if (hit && hit.expiresAt > performance.now()) return hit.reply;
+    if (hit && hit.expiresAt > performance.now()) return JSON.parse(hit.reply) as GateReply;
     const running = this.running.get(key);
     if (running) return running;
     const p = decide();
@@ -57,7 +58,10 @@ export class IdempotencyCache implements OnModuleDestroy {
       const oldest = this.done.keys().next();
       if (!oldest.done) this.done.delete(oldest.value);
     }
-    this.done.set(key, { reply, expiresAt: performance.now() + this.windowMs });
+    this.done.set(key, {
+      reply: JSON.stringify(reply),
+      expiresAt: performance.now() + this.windowMs,
+    });
   }
 
   private sweep(): void {
