@@ -16,6 +16,18 @@ export class RiderFactsService {
     private readonly health: HealthStatusService,
   ) {}
 
+  /** A consent revoked or replaced, here or on another instance: nothing held of it may serve a tap. */
+  forget(consentId: string): void {
+    this.health.evict(consentId);
+    this.consents.evictConsent(consentId);
+  }
+
+  /** Revocations may have been missed (e.g. while NATS was away): trust nothing held. */
+  forgetAll(): void {
+    this.health.clear();
+    this.consents.clear();
+  }
+
   /** 'record-unavailable' when the database could not say whether the rider consented. */
   async of(
     riderId: string,

@@ -22,7 +22,7 @@ import type { Clock } from '../common/clock';
 import type { Logger } from '../common/logger';
 import { CLOCK, LOGGER, NATS } from '../common/tokens';
 import { HealthStatusService } from '../health-link/health-status.service';
-import { ConsentDirectory } from '../riders/consent-directory';
+import { RiderFactsService } from '../cards/rider-facts.service';
 import { Metrics } from '../ops/metrics';
 import { RulesService } from '../rules/rules.service';
 import { malformedReply, reply } from './replies';
@@ -43,7 +43,7 @@ export class GateServer implements OnApplicationBootstrap, BeforeApplicationShut
     private readonly taps: TapService,
     private readonly scans: CheckpointService,
     private readonly health: HealthStatusService,
-    private readonly consents: ConsentDirectory,
+    private readonly riderFacts: RiderFactsService,
     private readonly rules: RulesService,
     private readonly metrics: Metrics,
     private readonly feed: StationFeed,
@@ -61,11 +61,7 @@ export class GateServer implements OnApplicationBootstrap, BeforeApplicationShut
       callback: (_e, m) => this.onConsentEvent(m, (id) => this.health.evict(id)),
     });
     this.nc.subscribe(EVENTS.riderRevoked, {
-      callback: (_e, m) =>
-        this.onConsentEvent(m, (id) => {
-          this.health.evict(id);
-          this.consents.evictConsent(id);
-        }),
+      callback: (_e, m) => this.onConsentEvent(m, (id) => this.riderFacts.forget(id)),
     });
     this.nc.subscribe(EVENTS.rulesChanged, {
       callback: () => void this.reloadRules('rules changed'),
@@ -163,8 +159,7 @@ export class GateServer implements OnApplicationBootstrap, BeforeApplicationShut
     for await (const s of this.nc.status()) {
       if (s.type === 'reconnect') {
         this.log.info({ server: s.data }, 'nats reconnected');
-        this.health.clear();
-        this.consents.clear();
+        this.riderFacts.forgetAll();
         await this.reloadRules('nats reconnect');
       } else if (s.type === 'disconnect')
         this.log.warn({ server: s.data }, 'nats disconnected; reconnecting');

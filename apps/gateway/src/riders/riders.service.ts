@@ -8,7 +8,7 @@ import type { Clock } from '../common/clock';
 import { CLOCK, CONFIG, NATS } from '../common/tokens';
 import type { GatewayConfig } from '../config';
 import { AuthorityClient } from '../health-link/authority.client';
-import { HealthStatusService } from '../health-link/health-status.service';
+import { RiderFactsService } from '../cards/rider-facts.service';
 import { RideCodeService } from '../ride-code/ride-code.service';
 import { RulesService } from '../rules/rules.service';
 import { ConsentDirectory } from './consent-directory';
@@ -26,8 +26,8 @@ export class RidersService {
   constructor(
     private readonly repo: RidersRepository,
     private readonly authority: AuthorityClient,
-    private readonly health: HealthStatusService,
     private readonly consents: ConsentDirectory,
+    private readonly riderFacts: RiderFactsService,
     private readonly rideCodes: RideCodeService,
     private readonly rules: RulesService,
     @Inject(NATS) private readonly nc: NatsConnection,
@@ -110,8 +110,7 @@ export class RidersService {
   }
 
   private async dropConsent(consentId: string): Promise<void> {
-    this.health.evict(consentId);
-    this.consents.evictConsent(consentId);
+    this.riderFacts.forget(consentId);
     this.nc.publish(EVENTS.riderRevoked, JSON.stringify({ consentId }));
     await this.authority.revokeConsent(consentId).catch(() => undefined);
   }
