@@ -1,15 +1,30 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import type { GateReply } from '@app/protocol';
+import { displayFor, type GateReply } from '@app/protocol';
 import { CONFIG } from '../common/tokens';
 import type { GatewayConfig } from '../config';
 
+/**
+ * What a reply is rebuilt from. The display follows from the reasons, so it is not kept, and
+ * the reasons and policy version are shared with the decision: a remembered tap costs little
+ * more than its key and check-in id, where its JSON cost about 1 KB.
+ */
 interface Entry {
-  /** The reply as JSON: one flat string is a fraction of the object graph's memory. */
-  reply: string;
+  tapId: string | undefined;
+  outcome: GateReply['outcome'];
+  reasons: GateReply['reasons'];
+  checkInId: string | null;
+  policyVersion: string | null;
+  decidedAt: string;
   expiresAt: number;
 }
 
 const MAX_ENTRIES = 100_000;
+
+/**
+ * A string built by concatenation is a tree of its pieces in V8, and a map keeps the whole tree
+ * alive. normalize() returns an ASCII string as one flat copy.
+ */
+const flat = (s: string): string => s.normalize();
 
 /**
  * Per-instance memory of recent replies, and of taps still being decided, so a gate's retry
@@ -23,7 +38,7 @@ export class IdempotencyCache implements OnModuleDestroy {
   private readonly sweeper: NodeJS.Timeout;
   private readonly windowMs: number;
 
-  constructor(@Inject(CONFIG) config: GatewayConfig) {
+  constructor(@Inject(CONFIG) config: Pick<GatewayConfig, 'idempotencyWindowMinutes'>) {
     this.windowMs = config.idempotencyWindowMinutes * 60_000;
     this.sweeper = setInterval(() => this.sweep(), 10_000).unref();
   }
@@ -36,9 +51,13 @@ export class IdempotencyCache implements OnModuleDestroy {
     return this.running.size;
   }
 
+  get remembered(): number {
+    return this.done.size;
+  }
+
   async run(key: string, decide: () => Promise<GateReply>): Promise<GateReply> {
     const hit = this.done.get(key);
-    if (hit && hit.expiresAt > performance.now()) return JSON.parse(hit.reply) as GateReply;
+    if (hit && hit.expiresAt > performance.now()) return replyOf(hit);
     const running = this.running.get(key);
     if (running) return running;
     const p = decide();
@@ -53,13 +72,18 @@ export class IdempotencyCache implements OnModuleDestroy {
     }
   }
 
-  private remember(key: string, reply: GateReply): void {
+  private remember(key: string, r: GateReply): void {
     if (this.done.size >= MAX_ENTRIES) {
       const oldest = this.done.keys().next();
       if (!oldest.done) this.done.delete(oldest.value);
     }
-    this.done.set(key, {
-      reply: JSON.stringify(reply),
+    this.done.set(flat(key), {
+      tapId: r.tapId,
+      outcome: r.outcome,
+      reasons: r.reasons,
+      checkInId: r.checkInId,
+      policyVersion: r.policyVersion,
+      decidedAt: flat(r.decidedAt),
       expiresAt: performance.now() + this.windowMs,
     });
   }
@@ -71,4 +95,20 @@ export class IdempotencyCache implements OnModuleDestroy {
       this.done.delete(k);
     }
   }
+}
+
+/** A fresh object each time: a caller may not share, let alone change, a remembered reply. */
+function replyOf(e: Entry): GateReply {
+  const r: GateReply = {
+    v: 1,
+    tapId: e.tapId,
+    outcome: e.outcome,
+    reasons: [...e.reasons],
+    display: displayFor(e.reasons),
+    checkInId: e.checkInId,
+    policyVersion: e.policyVersion,
+    decidedAt: e.decidedAt,
+  };
+  if (e.tapId === undefined) delete r.tapId;
+  return r;
 }
