@@ -22,6 +22,8 @@ export interface GatewayConfig {
   checkInBatchWindowMs: number;
   checkInCommitTimeoutMs: number;
   shutdownGraceMs: number;
+  /** V8 lets the old generation grow to 1 + this/100 times the live heap; 0 keeps V8's own. */
+  heapGrowthPercent: number;
   logLevel: string;
   runMigrations: boolean;
   accessKeysFile: string;
@@ -107,6 +109,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     checkInBatchWindowMs: int(env, 'CHECKIN_BATCH_WINDOW_MS', 0, 0, 100),
     checkInCommitTimeoutMs: int(env, 'CHECKIN_COMMIT_TIMEOUT_MS', 1_500, 50, 30_000),
     shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 120_000),
+    heapGrowthPercent: int(env, 'HEAP_GROWTH_PERCENT', 50, 0, 300),
     logLevel,
     runMigrations: env.RUN_MIGRATIONS !== 'false',
     accessKeysFile: env.ACCESS_KEYS_FILE || '.data/keys/access-keys.json',

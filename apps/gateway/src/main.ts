@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 import { ConfigError, loadConfig } from './config';
 import { startGateway } from './bootstrap';
 import { createLogger } from './common/logger';
@@ -13,6 +14,11 @@ async function main(): Promise<void> {
     }
     throw e;
   }
+  // By default V8 lets the old generation grow to up to four times the live heap before it
+  // collects. The gateway's live heap is small and steady (caches with bounds), so a smaller
+  // factor bounds its memory; the benchmark measured no change in CPU per decision.
+  if (config.heapGrowthPercent > 0)
+    setFlagsFromString(`--heap-growing-percent=${config.heapGrowthPercent}`);
   const logger = createLogger(config.logLevel);
   const gateway = await startGateway(config, { logger });
   const stop = (signal: string) => {
