@@ -21,8 +21,9 @@ interface Entry {
 const MAX_ENTRIES = 100_000;
 
 /**
- * A string built by concatenation is a tree of its pieces in V8, and a map keeps the whole tree
- * alive. normalize() returns an ASCII string as one flat copy.
+ * A string built by concatenation (a template literal, randomUUID, an ISO date with its offset
+ * replaced) is a tree of its pieces in V8, and a map keeps the whole tree alive: a UUID's tree is
+ * about 600 bytes. normalize() returns an ASCII string as one flat copy.
  */
 const flat = (s: string): string => s.normalize();
 
@@ -78,10 +79,10 @@ export class IdempotencyCache implements OnModuleDestroy {
       if (!oldest.done) this.done.delete(oldest.value);
     }
     this.done.set(flat(key), {
-      tapId: r.tapId,
+      tapId: r.tapId === undefined ? undefined : flat(r.tapId),
       outcome: r.outcome,
       reasons: r.reasons,
-      checkInId: r.checkInId,
+      checkInId: r.checkInId === null ? null : flat(r.checkInId),
       policyVersion: r.policyVersion,
       decidedAt: flat(r.decidedAt),
       expiresAt: performance.now() + this.windowMs,
