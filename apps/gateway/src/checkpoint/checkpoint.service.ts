@@ -76,8 +76,9 @@ export class CheckpointService implements OnApplicationBootstrap, OnModuleDestro
   }
 
   handle(req: ScanRequest): Promise<GateReply> {
-    const key = `scan/${req.stationId}/${req.deviceId}/${req.tapId}`;
-    return this.idempotency.run(key, () => this.decideScan(req));
+    return this.idempotency.run(`scan/${req.stationId}/${req.deviceId}`, req.tapId, () =>
+      this.decideScan(req),
+    );
   }
 
   private async decideScan(req: ScanRequest): Promise<GateReply> {

@@ -1,29 +1,28 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { displayFor, type GateReply } from '@app/protocol';
+import { displayFor, formatShanghai, type GateReply } from '@app/protocol';
 import { CONFIG } from '../common/tokens';
 import type { GatewayConfig } from '../config';
 
 /**
- * What a reply is rebuilt from. The display follows from the reasons, so it is not kept, and
- * the reasons and policy version are shared with the decision: a remembered tap costs little
- * more than its key and check-in id, where its JSON cost about 1 KB.
+ * What a reply is rebuilt from. The tap id is in the key and the display follows from the
+ * reasons, so neither is kept, and the reasons and policy version are shared with the decision:
+ * a remembered tap costs little more than its key and check-in id.
  */
 interface Entry {
-  tapId: string | undefined;
   outcome: GateReply['outcome'];
   reasons: GateReply['reasons'];
   checkInId: string | null;
   policyVersion: string | null;
-  decidedAt: string;
+  decidedAtMs: number;
   expiresAt: number;
 }
 
 const MAX_ENTRIES = 100_000;
 
 /**
- * A string built by concatenation (a template literal, randomUUID, an ISO date with its offset
- * replaced) is a tree of its pieces in V8, and a map keeps the whole tree alive: a UUID's tree is
- * about 600 bytes. normalize() returns an ASCII string as one flat copy.
+ * A string built by concatenation (a template literal, randomUUID) is a tree of its pieces in V8,
+ * and a map keeps the whole tree alive: a UUID's tree is about 600 bytes. normalize() returns an
+ * ASCII string as one flat copy.
  */
 const flat = (s: string): string => s.normalize();
 
@@ -56,9 +55,11 @@ export class IdempotencyCache implements OnModuleDestroy {
     return this.done.size;
   }
 
-  async run(key: string, decide: () => Promise<GateReply>): Promise<GateReply> {
+  /** `scope` names the device (station and gate, or a scanner); a tap id is unique within it. */
+  async run(scope: string, tapId: string, decide: () => Promise<GateReply>): Promise<GateReply> {
+    const key = `${scope}/${tapId}`;
     const hit = this.done.get(key);
-    if (hit && hit.expiresAt > performance.now()) return replyOf(hit);
+    if (hit && hit.expiresAt > performance.now()) return replyOf(tapId, hit);
     const running = this.running.get(key);
     if (running) return running;
     const p = decide();
@@ -79,12 +80,12 @@ export class IdempotencyCache implements OnModuleDestroy {
       if (!oldest.done) this.done.delete(oldest.value);
     }
     this.done.set(flat(key), {
-      tapId: r.tapId === undefined ? undefined : flat(r.tapId),
       outcome: r.outcome,
       reasons: r.reasons,
       checkInId: r.checkInId === null ? null : flat(r.checkInId),
       policyVersion: r.policyVersion,
-      decidedAt: flat(r.decidedAt),
+      // Always formatShanghai's output, to the millisecond, so it formats back to the same text.
+      decidedAtMs: Date.parse(r.decidedAt),
       expiresAt: performance.now() + this.windowMs,
     });
   }
@@ -99,17 +100,15 @@ export class IdempotencyCache implements OnModuleDestroy {
 }
 
 /** A fresh object each time: a caller may not share, let alone change, a remembered reply. */
-function replyOf(e: Entry): GateReply {
-  const r: GateReply = {
+function replyOf(tapId: string, e: Entry): GateReply {
+  return {
     v: 1,
-    tapId: e.tapId,
+    tapId,
     outcome: e.outcome,
     reasons: [...e.reasons],
     display: displayFor(e.reasons),
     checkInId: e.checkInId,
     policyVersion: e.policyVersion,
-    decidedAt: e.decidedAt,
+    decidedAt: formatShanghai(e.decidedAtMs),
   };
-  if (e.tapId === undefined) delete r.tapId;
-  return r;
 }

@@ -48,8 +48,9 @@ export class TapService {
 
   /** Same (station, gate, tapId) within the window: the same reply, and no second check-in. */
   handle(req: TapRequest): Promise<GateReply> {
-    const key = `${req.stationId}/${req.gateId}/${req.tapId}`;
-    return this.idempotency.run(key, () => this.decideTap(req));
+    return this.idempotency.run(`${req.stationId}/${req.gateId}`, req.tapId, () =>
+      this.decideTap(req),
+    );
   }
 
   private async decideTap(req: TapRequest): Promise<GateReply> {
