@@ -5,6 +5,7 @@ import { CardsTicketsStaff1700000000020 } from './1700000000020-CardsTicketsStaf
 import { CheckinRetention1700000000030 } from './1700000000030-CheckinRetention';
 import { AdmitTaps1700000000040 } from './1700000000040-AdmitTaps';
 import { AdmitTapsLean1700000000050 } from './1700000000050-AdmitTapsLean';
+import { AdmitTapsIndexOnly1700000000060 } from './1700000000060-AdmitTapsIndexOnly';
 
 /** Listed explicitly so ts-node, jest and compiled builds all load the same set. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   CheckinRetention1700000000030,
   AdmitTaps1700000000040,
   AdmitTapsLean1700000000050,
+  AdmitTapsIndexOnly1700000000060,
 ];
