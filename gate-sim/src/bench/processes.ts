@@ -2,8 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** A process's user + system CPU time in microseconds, from /proc (Linux); 0 once it is gone. */
-export function cpuMicrosOf(pid: number): number {
+/**
+ * A process's user + system CPU time in microseconds, from /proc (Linux); 0 once it is gone.
+ * With `reapedChildren`, also the time of its children that have exited and been waited for.
+ */
+export function cpuMicrosOf(pid: number, reapedChildren = false): number {
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -11,14 +14,16 @@ export function cpuMicrosOf(pid: number): number {
     return 0;
   }
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime
+  let ticks = Number(fields[11]) + Number(fields[12]); // utime, stime
+  if (reapedChildren) ticks += Number(fields[13]) + Number(fields[14]); // cutime, cstime
   return (ticks * 1e6) / 100; // USER_HZ is 100 on Linux
 }
 
 /**
  * CPU of every PostgreSQL server process (postmaster and backends), in microseconds: what the
- * database spent, so the benchmark can show the whole machine's budget per decision. Backends
- * that exit in between take their time with them, so this is a lower bound.
+ * database spent, so the benchmark can show the whole machine's budget per decision. A backend
+ * that exits (a pool closing an idle connection) is counted through the postmaster, which
+ * reaps it.
  */
 export function postgresCpuMicros(): number {
   let total = 0;
@@ -30,7 +35,7 @@ export function postgresCpuMicros(): number {
     } catch {
       continue;
     }
-    if (comm === 'postgres' || comm === 'postmaster') total += cpuMicrosOf(Number(entry));
+    if (comm === 'postgres' || comm === 'postmaster') total += cpuMicrosOf(Number(entry), true);
   }
   return total;
 }
