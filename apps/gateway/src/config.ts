@@ -13,6 +13,8 @@ export interface GatewayConfig {
   rideCodeIssuer: string;
   rideCodeTtlSeconds: number;
   rideCodeLeewaySeconds: number;
+  /** Threads that check ride-code signatures for bursts; 0 checks them all on the main thread. */
+  rideCodeVerifyThreads: number;
   healthCacheTtlMs: number;
   /** Riders whose consent id is kept in memory (about 200 bytes each). */
   consentCacheMax: number;
@@ -101,6 +103,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     rideCodeIssuer: env.RIDE_CODE_ISSUER || 'one-code-ride-gateway',
     rideCodeTtlSeconds: int(env, 'RIDE_CODE_TTL_SECONDS', 60, 5, 600),
     rideCodeLeewaySeconds: int(env, 'RIDE_CODE_LEEWAY_SECONDS', 2, 0, 30),
+    rideCodeVerifyThreads: int(env, 'RIDE_CODE_VERIFY_THREADS', 1, 0, 16),
     healthCacheTtlMs: int(env, 'HEALTH_CACHE_TTL_MS', 10_000, 0, 300_000),
     consentCacheMax: int(env, 'CONSENT_CACHE_MAX', 1_000_000, 0, 50_000_000),
     antiPassbackMinutes: int(env, 'ANTI_PASSBACK_MINUTES', 240, 1, 24 * 60),

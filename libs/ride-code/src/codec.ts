@@ -30,37 +30,19 @@ export const EXPIRY_LEEWAY_SECONDS = 0.5;
 
 const KID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
-export class RideCodeCodec {
+/** Checks codes with public keys only: what a verifying thread needs, and nothing to sign with. */
+export class RideCodeVerifier {
   constructor(
-    private readonly keys: LoadedKeySet,
+    private readonly verifyKeys: ReadonlyMap<string, KeyLike>,
     private readonly options: RideCodeOptions,
   ) {}
-
-  async mint(
-    riderId: string,
-    nowMs: number,
-  ): Promise<{ code: string; expiresAt: number; jti: string }> {
-    const iat = Math.floor(nowMs / 1000);
-    const exp = iat + this.options.ttlSeconds;
-    const jti = randomUUID();
-    const code = await new SignJWT({})
-      .setProtectedHeader({ alg: RIDE_CODE_ALG, typ: RIDE_CODE_TYP, kid: this.keys.activeKid })
-      .setIssuer(this.options.issuer)
-      .setAudience(RIDE_CODE_AUDIENCE)
-      .setSubject(riderId)
-      .setIssuedAt(iat)
-      .setExpirationTime(exp)
-      .setJti(jti)
-      .sign(this.keys.signingKey);
-    return { code, expiresAt: exp * 1000, jti };
-  }
 
   /** Only the gateway's clock counts: `nowMs` comes from it, never from the gate. */
   async verify(code: string, nowMs: number): Promise<VerifiedRideCode> {
     const resolveKey = (header: JWTHeaderParameters): KeyLike => {
       const key =
         header.kid !== undefined && KID_PATTERN.test(header.kid)
-          ? this.keys.verifyKeys.get(header.kid)
+          ? this.verifyKeys.get(header.kid)
           : undefined;
       if (!key) throw new errors.JWKSNoMatchingKey();
       return key;
@@ -122,5 +104,40 @@ export class RideCodeCodec {
     if (iat * 1000 > nowMs + this.options.leewaySeconds * 1000) return null;
     if (exp - iat > this.options.ttlSeconds) return null;
     return { sub, jti, iat, exp };
+  }
+}
+
+/** Mints with the active private key; verifies like any other holder of the public keys. */
+export class RideCodeCodec {
+  private readonly verifier: RideCodeVerifier;
+
+  constructor(
+    private readonly keys: LoadedKeySet,
+    private readonly options: RideCodeOptions,
+  ) {
+    this.verifier = new RideCodeVerifier(keys.verifyKeys, options);
+  }
+
+  async mint(
+    riderId: string,
+    nowMs: number,
+  ): Promise<{ code: string; expiresAt: number; jti: string }> {
+    const iat = Math.floor(nowMs / 1000);
+    const exp = iat + this.options.ttlSeconds;
+    const jti = randomUUID();
+    const code = await new SignJWT({})
+      .setProtectedHeader({ alg: RIDE_CODE_ALG, typ: RIDE_CODE_TYP, kid: this.keys.activeKid })
+      .setIssuer(this.options.issuer)
+      .setAudience(RIDE_CODE_AUDIENCE)
+      .setSubject(riderId)
+      .setIssuedAt(iat)
+      .setExpirationTime(exp)
+      .setJti(jti)
+      .sign(this.keys.signingKey);
+    return { code, expiresAt: exp * 1000, jti };
+  }
+
+  verify(code: string, nowMs: number): Promise<VerifiedRideCode> {
+    return this.verifier.verify(code, nowMs);
   }
 }

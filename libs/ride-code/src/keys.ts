@@ -44,18 +44,24 @@ export async function rotate(
   return { activeKid: kid, keys: [await generateKey(kid), ...set.keys] };
 }
 
+/** Public keys by kid, imported once: a tap never imports a key. */
+export async function loadVerifyKeys(jwks: JWK[]): Promise<Map<string, KeyLike>> {
+  const verifyKeys = new Map<string, KeyLike>();
+  for (const jwk of jwks) {
+    if (jwk.kid === undefined) throw new Error('ride-code key set: a key has no kid');
+    verifyKeys.set(jwk.kid, (await importJWK(publicPart(jwk), RIDE_CODE_ALG)) as KeyLike);
+  }
+  return verifyKeys;
+}
+
 export async function loadKeySet(file: KeySetFile): Promise<LoadedKeySet> {
   const active = file.keys.find((k) => k.kid === file.activeKid);
   if (!active?.d)
     throw new Error(`ride-code key set: active key ${file.activeKid} has no private part`);
-  const verifyKeys = new Map<string, KeyLike>();
-  for (const jwk of file.keys) {
-    verifyKeys.set(jwk.kid, (await importJWK(publicPart(jwk), RIDE_CODE_ALG)) as KeyLike);
-  }
   return {
     activeKid: file.activeKid,
     signingKey: (await importJWK(active, RIDE_CODE_ALG)) as KeyLike,
-    verifyKeys,
+    verifyKeys: await loadVerifyKeys(file.keys),
     publicJwks: file.keys.map(publicPart),
   };
 }

@@ -1,22 +1,42 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { RideCodeCodec, type LoadedKeySet, type VerifiedRideCode } from '@app/ride-code';
-import type { GatewayConfig } from '../config';
-import { CONFIG, RIDE_CODE_KEYS } from '../common/tokens';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import {
+  RideCodeCodec,
+  RideCodeVerifier,
+  type LoadedKeySet,
+  type VerifiedRideCode,
+} from '@app/ride-code';
 import type { JWK } from 'jose';
+import type { Logger } from '../common/logger';
+import type { GatewayConfig } from '../config';
+import { CONFIG, LOGGER, RIDE_CODE_KEYS } from '../common/tokens';
+import { RideCodeVerifierPool } from './verifier-pool';
 
 @Injectable()
-export class RideCodeService {
+export class RideCodeService implements OnModuleDestroy {
   private readonly codec: RideCodeCodec;
+  private readonly verifiers: RideCodeVerifierPool;
 
   constructor(
     @Inject(RIDE_CODE_KEYS) private readonly keys: LoadedKeySet,
     @Inject(CONFIG) config: GatewayConfig,
+    @Inject(LOGGER) log: Logger,
   ) {
-    this.codec = new RideCodeCodec(keys, {
+    const options = {
       issuer: config.rideCodeIssuer,
       ttlSeconds: config.rideCodeTtlSeconds,
       leewaySeconds: config.rideCodeLeewaySeconds,
-    });
+    };
+    this.codec = new RideCodeCodec(keys, options);
+    this.verifiers = new RideCodeVerifierPool(
+      new RideCodeVerifier(keys.verifyKeys, options),
+      { jwks: keys.publicJwks, options },
+      config.rideCodeVerifyThreads,
+      log,
+    );
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.verifiers.close();
   }
 
   mint(riderId: string, now: number): Promise<{ code: string; expiresAt: number }> {
@@ -24,7 +44,7 @@ export class RideCodeService {
   }
 
   verify(code: string, now: number): Promise<VerifiedRideCode> {
-    return this.codec.verify(code, now);
+    return this.verifiers.verify(code, now);
   }
 
   jwks(): { keys: JWK[] } {
