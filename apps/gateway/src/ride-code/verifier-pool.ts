@@ -118,6 +118,9 @@ export class RideCodeVerifierPool {
     const fromSource = extname(__filename) === '.ts';
     const worker = new Worker(join(__dirname, `verify.worker${extname(__filename)}`), {
       workerData: this.workerData,
+      // A verify makes little garbage that lives long: a small young generation keeps the
+      // thread's memory small (V8 would grow it as large as the main thread's).
+      resourceLimits: { maxYoungGenerationSizeMb: 8 },
       execArgv: fromSource
         ? ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register']
         : process.execArgv,
