@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import {
   RideCodeCodec,
   RideCodeVerifier,
@@ -12,7 +12,7 @@ import { CONFIG, LOGGER, RIDE_CODE_KEYS } from '../common/tokens';
 import { RideCodeVerifierPool } from './verifier-pool';
 
 @Injectable()
-export class RideCodeService implements OnModuleDestroy {
+export class RideCodeService implements OnApplicationShutdown {
   private readonly codec: RideCodeCodec;
   private readonly verifiers: RideCodeVerifierPool;
 
@@ -35,7 +35,8 @@ export class RideCodeService implements OnModuleDestroy {
     );
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** After the gate server has drained its taps (beforeApplicationShutdown), not before. */
+  async onApplicationShutdown(): Promise<void> {
     await this.verifiers.close();
   }
 

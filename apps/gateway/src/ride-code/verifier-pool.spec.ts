@@ -57,6 +57,20 @@ describe('RideCodeVerifierPool', () => {
     expect(p.offloaded).toBe(codes.length);
   }, 30_000);
 
+  it('answers the codes out on its thread at close, and later ones on the main thread', async () => {
+    const p = pool();
+    const codes = await burst();
+    const out = Promise.all(codes.map((c) => p.verify(c.code, c.at)));
+    await Promise.resolve(); // the burst leaves for the thread
+    expect(p.offloaded).toBe(codes.length);
+    await p.close();
+    const statuses = ['valid', 'expired', 'invalid', 'invalid', 'expired'];
+    expect((await out).map((r) => r.status)).toEqual(statuses);
+    const later = await Promise.all(codes.map((c) => p.verify(c.code, c.at)));
+    expect(later.map((r) => r.status)).toEqual(statuses);
+    expect(p.offloaded).toBe(codes.length);
+  }, 30_000);
+
   it('keeps a lone code on the main thread', async () => {
     const p = pool();
     const { code } = await codec.mint('rider-3', now);

@@ -52,7 +52,6 @@ export class RideCodeVerifierPool {
   private queue: Waiting[] = [];
   private scheduled = false;
   private nextId = 0;
-  private closing = false;
   private failedStarts = 0;
   private sent = 0;
 
@@ -85,9 +84,10 @@ export class RideCodeVerifierPool {
     return this.threads.length;
   }
 
+  /** Codes out on a thread, and any asked for afterwards, are verified here. */
   async close(): Promise<void> {
-    this.closing = true;
-    await Promise.all(this.threads.map((t) => t.worker.terminate()));
+    const threads = this.threads.splice(0);
+    await Promise.all(threads.map((t) => t.worker.terminate()));
   }
 
   private readonly flush = (): void => {
@@ -143,7 +143,7 @@ export class RideCodeVerifierPool {
     for (const batch of thread.out.values()) this.verifyHere(batch);
     thread.out.clear();
     const i = this.threads.indexOf(thread);
-    if (i < 0 || this.closing) return;
+    if (i < 0) return;
     if (!thread.answered && ++this.failedStarts >= MAX_FAILED_STARTS) {
       this.threads.splice(i, 1);
       this.log.error({ code }, 'ride-code threads keep failing; verifying on the main thread');
