@@ -22,6 +22,8 @@ export class BatchLoader<K, V> {
     private readonly onFailure: (keys: K[], err: unknown) => V,
     private readonly maxBatch = 500,
     private readonly maxConcurrent = Infinity,
+    /** Milliseconds, monotonic; tests pass their own. */
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   /**
@@ -33,7 +35,7 @@ export class BatchLoader<K, V> {
       const waiters = this.pending.get(key);
       if (waiters) waiters.push(resolve);
       else {
-        if (this.pending.size === 0) this.oldestAt = performance.now();
+        if (this.pending.size === 0) this.oldestAt = this.now();
         this.pending.set(key, [resolve]);
       }
       if (budgetMs < this.budgetMs) this.budgetMs = budgetMs;
@@ -51,7 +53,7 @@ export class BatchLoader<K, V> {
   private readonly flush = (): void => {
     this.scheduled = false;
     while (this.pending.size > 0 && this.running < this.maxConcurrent) {
-      const waited = performance.now() - this.oldestAt;
+      const waited = this.now() - this.oldestAt;
       const budgetMs = Math.max(1, this.budgetMs - waited);
       void this.run(this.take(), budgetMs);
     }
