@@ -1,10 +1,5 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import {
-  RideCodeCodec,
-  RideCodeVerifier,
-  type LoadedKeySet,
-  type VerifiedRideCode,
-} from '@app/ride-code';
+import { RideCodeCodec, type LoadedKeySet, type VerifiedRideCode } from '@app/ride-code';
 import type { JWK } from 'jose';
 import type { Logger } from '../common/logger';
 import type { GatewayConfig } from '../config';
@@ -28,7 +23,7 @@ export class RideCodeService implements OnApplicationShutdown {
     };
     this.codec = new RideCodeCodec(keys, options);
     this.verifiers = new RideCodeVerifierPool(
-      new RideCodeVerifier(keys.verifyKeys, options),
+      this.codec,
       { jwks: keys.publicJwks, options },
       config.rideCodeVerifyThreads,
       log,

@@ -56,7 +56,8 @@ export class RideCodeVerifierPool {
   private sent = 0;
 
   constructor(
-    private readonly local: RideCodeVerifier,
+    /** Verifies on this thread: small batches, and whatever a thread could not answer. */
+    private readonly local: Pick<RideCodeVerifier, 'verify'>,
     private readonly workerData: VerifyWorkerData,
     threads: number,
     private readonly log: Logger,
