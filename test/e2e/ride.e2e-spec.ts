@@ -93,6 +93,12 @@ describe('the one-code ride over raw NATS and HTTP', () => {
       36.5,
       ['TEST_EXPIRED'],
     ],
+    [
+      'a test sampled 1 min ahead of the gateway clock (not valid yet)',
+      { negativeTestsAt: [Date.now() + 60_000] },
+      36.5,
+      ['TEST_MISSING'],
+    ],
     ['a fever at exactly the threshold', healthy(Date.now()), 37.3, ['TEMPERATURE_HIGH']],
     [
       'no temperature reading where one is required',

@@ -457,6 +457,20 @@ describe('operator rules API', () => {
       });
     });
 
+    it.each([
+      ['2022-06-02T07:59:59.999+08:00', 'see-staff', ['TEST_MISSING'], 'not-yet-valid'],
+      ['2022-06-02T08:00:00.000+08:00', 'open', [], 'valid'],
+      ['2022-06-05T07:59:59.999+08:00', 'open', [], 'valid'],
+      ['2022-06-05T08:00:00.000+08:00', 'see-staff', ['TEST_EXPIRED'], 'expired'],
+    ])(
+      'the 72 h window of a test sampled 2022-06-02 08:00 has two ends: at %s, %s',
+      async (at, outcome, reasons, standing) => {
+        const sampled = '2022-06-02T08:00:00.000+08:00';
+        const res = await preview({ at, latestNegativeSampledAt: sampled }).expect(200);
+        expect(res.body).toMatchObject({ outcome, reasons, testStanding: standing });
+      },
+    );
+
     it('previews a scheduled version at its instant', async () => {
       const v = (await schedule({ scope: { kind: 'stations', stations: [station] } }).expect(201))
         .body as { id: string };

@@ -241,7 +241,13 @@ describe('the station staff desk', () => {
       expect(inside.body).toMatchObject({ pass: true, reasons: [], evidence: 'test-report' });
       const edge = await report(clock.now() - 72 * HOUR, 'remote');
       expect(edge.body).toMatchObject({ pass: false, reasons: ['TEST_EXPIRED'] });
-      expect((await report(clock.now() + MINUTE)).status).toBe(400);
+      // Sampled after now: not valid yet, as the gate would judge it.
+      expect((await report(clock.now() + 1)).body).toMatchObject({
+        pass: false,
+        reasons: ['TEST_MISSING'],
+        testStanding: 'not-yet-valid',
+      });
+      expect((await report(clock.now())).body).toMatchObject({ pass: true, testStanding: 'valid' });
       expect(
         (await desk('desk/verify/test-report', { source: 'fax', sampledAt: 'yesterday' })).status,
       ).toBe(400);

@@ -2,6 +2,8 @@ import { REASON_OUTCOME } from '@app/protocol';
 import {
   decide,
   needsHealthLookup,
+  testReason,
+  testStanding,
   testWindowEndsAt,
   type Decision,
   type DecisionInput,
@@ -116,6 +118,16 @@ const entryCases: Row[] = [
     name: 'sampled exactly 72 h ago: the window end is exclusive, TEST_EXPIRED',
     input: { credential: riderWith({ latestNegativeSampledAt: DEFAULT_NOW - hours(72) }) },
     expected: staff('TEST_EXPIRED'),
+  },
+  {
+    name: 'sampled exactly now: the window start is inclusive, open',
+    input: { credential: riderWith({ latestNegativeSampledAt: DEFAULT_NOW }) },
+    expected: open,
+  },
+  {
+    name: 'sampled 1 ms after now (authority clock ahead): does not count yet, TEST_MISSING',
+    input: { credential: riderWith({ latestNegativeSampledAt: DEFAULT_NOW + 1 }) },
+    expected: staff('TEST_MISSING'),
   },
   {
     name: 'the window is the rule version’s: 50 h old under 48 h rules is TEST_EXPIRED',
@@ -410,6 +422,35 @@ describe('testWindowEndsAt', () => {
     const sampled = Date.parse('2022-05-29T01:00:00.000+08:00');
     expect(testWindowEndsAt(sampled, 48)).toBe(Date.parse('2022-05-31T01:00:00.000+08:00'));
     expect(testWindowEndsAt(sampled, 72)).toBe(Date.parse('2022-06-01T01:00:00.000+08:00'));
+  });
+});
+
+describe('the test window has two ends: sampledAt <= now < sampledAt + window', () => {
+  const sampled = Date.parse('2022-05-29T01:00:00.000+08:00');
+  const end72 = Date.parse('2022-06-01T01:00:00.000+08:00');
+  it.each([
+    {
+      name: '1 ms before sampling',
+      now: sampled - 1,
+      standing: 'not-yet-valid',
+      reason: 'TEST_MISSING',
+    },
+    { name: 'at the sampling instant', now: sampled, standing: 'valid', reason: null },
+    { name: '1 ms after sampling', now: sampled + 1, standing: 'valid', reason: null },
+    { name: '1 ms before the end', now: end72 - 1, standing: 'valid', reason: null },
+    { name: 'at the end (exclusive)', now: end72, standing: 'expired', reason: 'TEST_EXPIRED' },
+    { name: '1 ms after the end', now: end72 + 1, standing: 'expired', reason: 'TEST_EXPIRED' },
+  ] as const)('72 h window, $name: $standing', ({ now, standing, reason }) => {
+    expect(testStanding(sampled, 72, now)).toBe(standing);
+    expect(testReason(sampled, 72, now)).toBe(reason);
+    const d = decide(
+      decisionInput({ now, credential: riderWith({ latestNegativeSampledAt: sampled }) }),
+    );
+    expect(d).toEqual(reason === null ? open : staff(reason));
+  });
+
+  it('no result on record is TEST_MISSING at any instant', () => {
+    expect(testReason(null, 72, sampled)).toBe('TEST_MISSING');
   });
 });
 

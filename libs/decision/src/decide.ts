@@ -50,17 +50,48 @@ export type Decision =
 
 const OPEN: Decision = { outcome: 'open', reasons: [] };
 
-/** A negative result sampled at `sampledAt` counts while now < sampledAt + window. */
+/** The exclusive end of the window a negative result sampled at `sampledAt` opens. */
 export function testWindowEndsAt(sampledAt: number, windowHours: number): number {
   return sampledAt + windowHours * HOUR_MS;
+}
+
+/**
+ * Where `now` stands in a result's window, which has two ends: the result counts while
+ * `sampledAt <= now < sampledAt + window`. A result sampled after `now` (an authority clock
+ * ahead of ours, or a mistyped report) does not count yet.
+ */
+export type TestStanding = 'not-yet-valid' | 'valid' | 'expired';
+
+export function testStanding(sampledAt: number, windowHours: number, now: number): TestStanding {
+  if (now < sampledAt) return 'not-yet-valid';
+  return now < testWindowEndsAt(sampledAt, windowHours) ? 'valid' : 'expired';
+}
+
+/**
+ * The reason a negative result (or none) gives at `now`, or null when it counts. A result that
+ * does not count yet is no result that counts: TEST_MISSING, as when none is on record.
+ */
+export function testReason(
+  sampledAt: number | null,
+  windowHours: number,
+  now: number,
+): 'TEST_MISSING' | 'TEST_EXPIRED' | null {
+  if (sampledAt === null) return 'TEST_MISSING';
+  switch (testStanding(sampledAt, windowHours, now)) {
+    case 'not-yet-valid':
+      return 'TEST_MISSING';
+    case 'expired':
+      return 'TEST_EXPIRED';
+    case 'valid':
+      return null;
+  }
 }
 
 export function healthReasons(facts: HealthFacts, rules: RuleVersion, now: number): StaffReason[] {
   const reasons: StaffReason[] = [];
   if (!rules.allowedColours.includes(facts.colour)) reasons.push('HEALTH_CODE_NOT_GREEN');
-  if (facts.latestNegativeSampledAt === null) reasons.push('TEST_MISSING');
-  else if (now >= testWindowEndsAt(facts.latestNegativeSampledAt, rules.testWindowHours))
-    reasons.push('TEST_EXPIRED');
+  const test = testReason(facts.latestNegativeSampledAt, rules.testWindowHours, now);
+  if (test !== null) reasons.push(test);
   return reasons;
 }
 

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { decide, type CredentialFacts, type HealthLookup } from '@app/decision';
+import { decide, testStanding, type CredentialFacts, type HealthLookup } from '@app/decision';
 import { displayFor, formatShanghai, parseInstant } from '@app/protocol';
 import { AppError } from '../common/errors';
 import type { PreviewDto, PreviewResultDto } from './rules.dto';
@@ -52,6 +52,12 @@ function credentialFacts(dto: PreviewDto): CredentialFacts {
   }
 }
 
+/** The sampling instant a preview's facts carry, if any. */
+function sampledAt(c: CredentialFacts): number | null {
+  if (c.kind !== 'rider' || c.health === null || c.health.kind === 'unavailable') return null;
+  return c.health.facts.latestNegativeSampledAt;
+}
+
 /** What the rules in force at an instant say for given facts. Pure: stores and fetches nothing. */
 @Injectable()
 export class RulePreviewService {
@@ -68,6 +74,7 @@ export class RulePreviewService {
       rules,
       now: at,
     });
+    const sampled = sampledAt(credential);
     return {
       outcome: d.outcome,
       reasons: d.reasons,
@@ -75,6 +82,9 @@ export class RulePreviewService {
       at: formatShanghai(at),
       version: versionView(rules, hash),
       hash,
+      ...(sampled === null
+        ? {}
+        : { testStanding: testStanding(sampled, rules.testWindowHours, at) }),
     };
   }
 }

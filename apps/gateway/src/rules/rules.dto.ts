@@ -230,6 +230,11 @@ export class PreviewResultDto {
   @ApiProperty() at!: string;
   @ApiProperty({ type: RuleVersionDto }) version!: RuleVersionDto;
   @ApiProperty() hash!: string;
+  @ApiPropertyOptional({
+    enum: ['not-yet-valid', 'valid', 'expired'],
+    description: 'Where `at` stands in the test window (sampledAt <= at < sampledAt + window)',
+  })
+  testStanding?: 'not-yet-valid' | 'valid' | 'expired';
 }
 
 export class AuditQueryDto {

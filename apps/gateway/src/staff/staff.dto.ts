@@ -92,6 +92,12 @@ export class VerificationDto {
     description: 'For codes: what the health-code service said of the code itself',
   })
   codeStatus?: string;
+  @ApiPropertyOptional({
+    enum: ['not-yet-valid', 'valid', 'expired'],
+    description:
+      'For a test report: where now stands in its window (sampledAt <= now < sampledAt + window)',
+  })
+  testStanding?: 'not-yet-valid' | 'valid' | 'expired';
   @ApiProperty() policyVersion!: string;
 }
 

@@ -1,6 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Principal } from '@app/access-token';
-import { healthReasons, temperatureReasons, testWindowEndsAt } from '@app/decision';
+import {
+  healthReasons,
+  temperatureReasons,
+  testReason,
+  testStanding,
+  type TestStanding,
+} from '@app/decision';
 import type { Reason } from '@app/protocol';
 import { instant } from '../cards/cards.service';
 import { AppError } from '../common/errors';
@@ -12,6 +18,13 @@ import { StaffAuditService } from './audit.service';
 import type { EvidenceKind, VerificationDto } from './staff.dto';
 
 const AUTHORITY_TIMEOUT_MS = 3_000;
+
+/** What one check found: reason codes and the code's or report's standing, never a value. */
+interface CheckResult {
+  reasons: Reason[];
+  codeStatus?: string;
+  testStanding?: TestStanding;
+}
 
 /**
  * The desk's evidence checks. The rules in force at the station decide; the answer is shown
@@ -68,9 +81,12 @@ export class VerifyService {
   testReport(staff: Principal, stationId: string, sampledAt: string) {
     return this.check(staff, stationId, 'test-report', async (now, rules) => {
       const sampled = instant(sampledAt, 'sampledAt');
-      if (sampled > now) throw new AppError('VALIDATION_FAILED', 'sampledAt is in the future');
-      const expired = now >= testWindowEndsAt(sampled, rules.testWindowHours);
-      return { reasons: expired ? ['TEST_EXPIRED'] : [] };
+      // The engine's own rule, both ends: a report sampled after now does not count yet.
+      const reason = testReason(sampled, rules.testWindowHours, now);
+      return {
+        reasons: reason === null ? [] : [reason],
+        testStanding: testStanding(sampled, rules.testWindowHours, now),
+      };
     });
   }
 
@@ -96,11 +112,11 @@ export class VerifyService {
     run: (
       now: number,
       rules: ReturnType<RulesService['governing']>['rules'],
-    ) => Promise<{ reasons: Reason[]; codeStatus?: string }>,
+    ) => Promise<CheckResult>,
   ): Promise<VerificationDto> {
     const now = this.clock.now();
     const { rules } = this.rules.governing(stationId, now);
-    let result: { reasons: Reason[]; codeStatus?: string };
+    let result: CheckResult;
     try {
       result = await run(now, rules);
     } catch (e) {
