@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { SignJWT, errors, jwtVerify, type JWTHeaderParameters, type KeyLike } from 'jose';
+import { KeyObject, randomUUID, verify, type webcrypto } from 'node:crypto';
+import { SignJWT, type KeyLike } from 'jose';
 import { RIDE_CODE_ALG, type LoadedKeySet } from './keys';
 
 export const RIDE_CODE_TYP = 'ride-code+jwt';
@@ -29,81 +29,123 @@ export type VerifiedRideCode =
 export const EXPIRY_LEEWAY_SECONDS = 0.5;
 
 const KID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+const CLAIM_ID_MAX = 64;
 
-/** Checks codes with public keys only: what a verifying thread needs, and nothing to sign with. */
+type Checked = { ok: true; claims: RideCodeClaims } | { ok: false; expired: RideCodeClaims | null };
+const INVALID: Checked = { ok: false, expired: null };
+
+/** A JSON object from a base64url segment, or null for anything else. */
+function jsonObject(segment: string): Record<string, unknown> | null {
+  try {
+    const v: unknown = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+    return v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? (v as Record<string, unknown>)
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+const normalizeTyp = (typ: string): string => typ.toLowerCase().replace(/^application\//, '');
+
+/**
+ * Checks codes with public keys only: what a verifying thread needs, and nothing to sign with.
+ *
+ * A ride code is a compact JWS that only this gateway mints, so the check is the short list a
+ * JWT library would make for these options (alg, typ, kid, signature, iss, aud, required
+ * claims, iat/nbf/exp), done with `crypto.verify` on keys imported once. It is synchronous: on
+ * a verifying thread that is OpenSSL's own cost, where a library's asynchronous verify hops to
+ * the libuv pool and back for every code. Minting and key handling stay with jose.
+ */
 export class RideCodeVerifier {
+  private readonly keys: ReadonlyMap<string, KeyObject>;
+
   constructor(
-    private readonly verifyKeys: ReadonlyMap<string, KeyLike>,
+    verifyKeys: ReadonlyMap<string, KeyLike>,
     private readonly options: RideCodeOptions,
-  ) {}
+  ) {
+    this.keys = new Map(
+      [...verifyKeys].map(([kid, key]) => [
+        kid,
+        key instanceof KeyObject ? key : KeyObject.from(key as unknown as webcrypto.CryptoKey),
+      ]),
+    );
+  }
 
   /** Only the gateway's clock counts: `nowMs` comes from it, never from the gate. */
   async verify(code: string, nowMs: number): Promise<VerifiedRideCode> {
-    const resolveKey = (header: JWTHeaderParameters): KeyLike => {
-      const key =
-        header.kid !== undefined && KID_PATTERN.test(header.kid)
-          ? this.verifyKeys.get(header.kid)
-          : undefined;
-      if (!key) throw new errors.JWKSNoMatchingKey();
-      return key;
-    };
-    const base = {
-      algorithms: [RIDE_CODE_ALG],
-      typ: RIDE_CODE_TYP,
-      issuer: this.options.issuer,
-      audience: RIDE_CODE_AUDIENCE,
-      requiredClaims: ['sub', 'jti', 'iat', 'exp'],
-      // Only gateway clocks judge a code, so expiry needs only the skew between instances;
-      // the configured leeway applies to iat (see claims()).
-      clockTolerance: EXPIRY_LEEWAY_SECONDS,
-    };
-    try {
-      const { payload } = await jwtVerify(code, resolveKey, {
-        ...base,
-        currentDate: new Date(nowMs),
-      });
-      const claims = this.claims(payload, nowMs);
-      return claims ? { status: 'valid', claims } : { status: 'invalid' };
-    } catch (e) {
-      if (!(e instanceof errors.JWTExpired)) return { status: 'invalid' };
-      // The signature and every other claim checked out before expiry was judged; re-check
-      // them at the expiry instant so an expired code is never mistaken for a forged one.
-      return this.verifyExpired(code, resolveKey, base, nowMs);
-    }
+    return this.verifyNow(code, nowMs);
   }
 
-  private async verifyExpired(
-    code: string,
-    resolveKey: (h: JWTHeaderParameters) => KeyLike,
-    base: Parameters<typeof jwtVerify>[2],
-    nowMs: number,
-  ): Promise<VerifiedRideCode> {
+  /** The same check, synchronously: for a thread whose only job is this. */
+  verifyNow(code: string, nowMs: number): VerifiedRideCode {
+    const checked = this.check(code, nowMs);
+    if (checked.ok) return { status: 'valid', claims: checked.claims };
+    return checked.expired ? { status: 'expired', claims: checked.expired } : { status: 'invalid' };
+  }
+
+  private check(code: string, nowMs: number): Checked {
+    if (typeof code !== 'string') return INVALID;
+    const first = code.indexOf('.');
+    const second = code.indexOf('.', first + 1);
+    if (first < 0 || second < 0 || code.indexOf('.', second + 1) >= 0) return INVALID;
+    const header = jsonObject(code.slice(0, first));
+    // A header that asks for extensions (crit) or an unencoded payload is not one we mint.
+    if (header === null || header.alg !== RIDE_CODE_ALG || header.crit !== undefined)
+      return INVALID;
+    if (typeof header.typ !== 'string' || normalizeTyp(header.typ) !== RIDE_CODE_TYP)
+      return INVALID;
+    const key =
+      typeof header.kid === 'string' && KID_PATTERN.test(header.kid)
+        ? this.keys.get(header.kid)
+        : undefined;
+    if (key === undefined) return INVALID;
+    const signature = Buffer.from(code.slice(second + 1), 'base64url');
+    let genuine = false;
     try {
-      const { payload } = await jwtVerify(code, resolveKey, { ...base, currentDate: new Date(0) });
-      const claims = this.claims(payload, Number.MAX_SAFE_INTEGER);
-      return claims && claims.exp * 1000 <= nowMs
-        ? { status: 'expired', claims }
-        : { status: 'invalid' };
+      genuine = verify(
+        'sha256',
+        Buffer.from(code.slice(0, second), 'latin1'),
+        { key, dsaEncoding: 'ieee-p1363' },
+        signature,
+      );
     } catch {
-      return { status: 'invalid' };
+      genuine = false;
     }
+    if (!genuine) return INVALID;
+    const payload = jsonObject(code.slice(first + 1, second));
+    return payload === null ? INVALID : this.claims(payload, nowMs);
   }
 
-  /** Shape and lifetime checks jose does not make: an iat in the future, an over-long life. */
-  private claims(payload: Record<string, unknown>, nowMs: number): RideCodeClaims | null {
-    const { sub, jti, iat, exp } = payload;
-    if (
-      typeof sub !== 'string' ||
-      typeof jti !== 'string' ||
-      typeof iat !== 'number' ||
-      typeof exp !== 'number'
-    ) {
-      return null;
+  /**
+   * The claims of a genuine code. An expired code is reported only when every other check
+   * passes, so an expired code is never mistaken for a forged one, nor a forged one for expired.
+   */
+  private claims(payload: Record<string, unknown>, nowMs: number): Checked {
+    const { sub, jti, iat, exp, nbf, iss, aud } = payload;
+    if (iss !== this.options.issuer) return INVALID;
+    const audiences = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];
+    if (!audiences.includes(RIDE_CODE_AUDIENCE)) return INVALID;
+    if (typeof sub !== 'string' || typeof jti !== 'string') return INVALID;
+    if (typeof iat !== 'number' || typeof exp !== 'number') return INVALID;
+    if (sub.length === 0 || sub.length > CLAIM_ID_MAX) return INVALID;
+    if (jti.length === 0 || jti.length > CLAIM_ID_MAX) return INVALID;
+    if (exp - iat > this.options.ttlSeconds) return INVALID;
+    const claims = { sub, jti, iat, exp };
+    const now = Math.floor(nowMs / 1000);
+    if (exp <= now - EXPIRY_LEEWAY_SECONDS) {
+      // Genuine but past its lifetime: still a way out. An expired code is judged as at the
+      // epoch, as it always was, so one carrying an nbf (we never mint one) is not genuine.
+      const unbounded =
+        nbf === undefined || (typeof nbf === 'number' && nbf <= EXPIRY_LEEWAY_SECONDS);
+      return unbounded ? { ok: false, expired: claims } : INVALID;
     }
-    if (sub.length === 0 || sub.length > 64 || jti.length === 0 || jti.length > 64) return null;
-    if (iat * 1000 > nowMs + this.options.leewaySeconds * 1000) return null;
-    if (exp - iat > this.options.ttlSeconds) return null;
-    return { sub, jti, iat, exp };
+    if (nbf !== undefined && (typeof nbf !== 'number' || nbf > now + EXPIRY_LEEWAY_SECONDS))
+      return INVALID;
+    // Only gateway clocks judge a code, so expiry needs only the skew between instances; the
+    // configured leeway applies to a code issued in the future.
+    if (iat * 1000 > nowMs + this.options.leewaySeconds * 1000) return INVALID;
+    return { ok: true, claims };
   }
 }
 
