@@ -1,24 +1,32 @@
 /**
- * npm run bench [-- --json FILE --plot FILE --riders N --quick --levels 1,16,256]
+ * npm run bench [-- --json FILE --plot FILE --riders N --quick --levels 1,16,256 --log-level L]
  *
  * Runs the real gateway and authority (as processes) on real PostgreSQL and NATS, seeds
  * distinct riders, and drives gate taps at 1, 16 and 256 in flight. In the same run it measures
- * a raw NATS echo with the same message sizes: on a shared 2-core machine that echo is the limit.
+ * two floors with the same message sizes: a raw NATS echo (what one hop costs on this machine)
+ * and a verify echo (a raw responder that also checks each ride code's signature the cheapest
+ * way: the most any gateway that checks signatures can do here).
  */
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { parseArgs as parseCommandLine } from 'node:util';
 import { Presets, SingleBar } from 'cli-progress';
 import { connect, type NatsConnection } from 'nats';
 import { Client, Pool } from 'pg';
-import { newAccessKeyFile } from '../../../libs/access-token/src';
+import {
+  accessSigner,
+  mintAccessToken,
+  newAccessKeyFile,
+  type AccessSigner,
+} from '../../../libs/access-token/src';
 import { runMigrations } from '../../../libs/persistence/src';
 import { RideCodeCodec, loadKeySet, newKeySet } from '../../../libs/ride-code/src';
 import { tapSubject } from '../../../libs/protocol/src';
 import { PrivateNats, freePort, natsServerBinary } from '../private-nats';
 import { runLoad, type LoadResult } from './load';
 import { PERCENTILES, percentileSvg, type Series } from './plot';
-import { ServiceProcess, cpuMicrosOf, postgresCpuMicros } from './processes';
+import { ServiceProcess, cpuMicrosOf, postgresCpuMicros, threadCpuMicros } from './processes';
 import { seedRiders, type BenchRider } from './seed';
 
 interface Args {
@@ -26,71 +34,71 @@ interface Args {
   json: string | null;
   plot: string | null;
   quick: boolean;
-  logLevel: string;
+  /** The gateway's LOG_LEVEL; null runs it at its own default, as deployed. */
+  logLevel: string | null;
   /** Only these in-flight levels (e.g. `--levels 1,16`); the warm-up always runs. */
   levels: number[] | null;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = {
-    riders: 100_000,
-    json: null,
-    plot: null,
-    quick: false,
-    logLevel: 'warn',
-    levels: null,
+  const { values } = parseCommandLine({
+    args: argv,
+    options: {
+      riders: { type: 'string' },
+      json: { type: 'string' },
+      plot: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      'log-level': { type: 'string' },
+      levels: { type: 'string' },
+    },
+    strict: true,
+  });
+  const quick = values.quick === true;
+  const riders = values.riders === undefined ? (quick ? 25_000 : 100_000) : Number(values.riders);
+  if (!Number.isInteger(riders) || riders < 1)
+    throw new Error('--riders must be a positive integer');
+  const levels = values.levels?.split(',').map(Number) ?? null;
+  if (levels?.some((n) => !Number.isInteger(n) || n < 1))
+    throw new Error('--levels takes in-flight counts, e.g. 1,16,256');
+  return {
+    riders,
+    json: values.json ?? null,
+    plot: values.plot ?? null,
+    quick,
+    logLevel: values['log-level'] ?? null,
+    levels,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const v = argv[i + 1];
-    switch (argv[i]) {
-      case '--riders':
-        a.riders = Number(v);
-        i++;
-        break;
-      case '--json':
-        a.json = v;
-        i++;
-        break;
-      case '--plot':
-        a.plot = v;
-        i++;
-        break;
-      case '--log-level':
-        a.logLevel = v;
-        i++;
-        break;
-      case '--levels':
-        a.levels = v.split(',').map(Number);
-        i++;
-        break;
-      case '--quick':
-        a.quick = true;
-        break;
-      default:
-        throw new Error(`unknown argument ${argv[i]}`);
-    }
-  }
-  if (a.quick && a.riders === 100_000) a.riders = 25_000;
-  return a;
 }
 
 const STATION = 'S0312';
 const GATES = Array.from({ length: 32 }, (_, i) => `G${String(i + 1).padStart(2, '0')}`);
 const ID_HASH_KEY = 'bench-id-hash-key-0123456789';
 const AUTHORITY_KEY = 'bench-authority-key';
+const ISSUER = 'one-code-ride-gateway';
 
 interface LevelReport {
   level: string;
   inFlight: number;
   instances: number;
+  /** Warm: each code was minted through the API shortly before its tap, as a rider's app does. */
+  warm: boolean;
   taps: number;
   decisionsPerSec: number;
   echoPerSec: number;
   ratioToEcho: number;
+  /** The verify echo: parse, check the signature on a thread, reply. */
+  verifyEchoPerSec: number;
+  ratioToVerifyEcho: number;
+  verifyEchoLatencyMs: { p50: number; p99: number; p999: number };
   latencyMs: { p50: number; p99: number; p999: number; max: number };
   echoLatencyMs: { p50: number; p99: number; p999: number };
   p99OverEchoP99: number;
   cpuMicrosPerDecision: number | null;
+  /**
+   * The gateway's CPU by thread: the event loop, the ride-code verifying thread(s), and the
+   * rest (V8's GC and compiler helpers, the libuv pool). Null where the threads are unknown.
+   */
+  gatewayThreadsMicrosPerDecision: { main: number; verify: number; other: number } | null;
   /** The health-authority stand-in's CPU per decision: where the rest of the time goes. */
   authorityCpuMicrosPerDecision: number;
   /** PostgreSQL's CPU per decision (every server process). */
@@ -142,9 +150,11 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-'));
   const keySetFile = await newKeySet('bench-1');
   writeFileSync(join(dir, 'ride-code-keys.json'), JSON.stringify(keySetFile));
-  writeFileSync(join(dir, 'access-keys.json'), JSON.stringify(await newAccessKeyFile('bench')));
+  const accessKeys = await newAccessKeyFile('bench');
+  writeFileSync(join(dir, 'access-keys.json'), JSON.stringify(accessKeys));
+  const riderTokens = await accessSigner(accessKeys);
   const codec = new RideCodeCodec(await loadKeySet(keySetFile), {
-    issuer: 'one-code-ride-gateway',
+    issuer: ISSUER,
     ttlSeconds: 600,
     leewaySeconds: 2,
   });
@@ -175,14 +185,19 @@ async function main(): Promise<void> {
     RIDE_CODE_KEYS_FILE: join(dir, 'ride-code-keys.json'),
     ACCESS_KEYS_FILE: join(dir, 'access-keys.json'),
     RIDE_CODE_TTL_SECONDS: '600',
-    LOG_LEVEL: args.logLevel,
+    ...(args.logLevel === null ? {} : { LOG_LEVEL: args.logLevel }),
   });
   const echo = ServiceProcess.startArgs('echo', 'dist/gate-sim/src/bench/echo.js', [
     natsUrl,
     'bench.echo.>',
     '330',
   ]);
-  const started: ServiceProcess[] = [authority, echo];
+  const verifyEcho = ServiceProcess.startArgs(
+    'verify-echo',
+    'dist/gate-sim/src/bench/verify-echo.js',
+    [natsUrl, 'bench.verify-echo.>', '330', join(dir, 'ride-code-keys.json'), ISSUER, '600'],
+  );
+  const started: ServiceProcess[] = [authority, echo, verifyEcho];
   let nc: NatsConnection | null = null;
 
   try {
@@ -220,41 +235,52 @@ async function main(): Promise<void> {
       `seeded ${riders.length} distinct riders in ${((Date.now() - seedStart) / 1000).toFixed(1)} s`,
     );
 
-    const startGateway = async (name: string, env: Record<string, string>, nodeArgs: string[]) => {
+    const startGateway = async (
+      name: string,
+      env: Record<string, string>,
+      nodeArgs: string[],
+    ): Promise<BenchGateway> => {
       const port = await freePort();
-      const p = ServiceProcess.start(
+      const proc = ServiceProcess.start(
         name,
         'dist/apps/gateway/src/main.js',
         { ...gatewayEnv(port), ...env },
         nodeArgs,
       );
-      started.push(p);
-      await p.waitUntil(`http://127.0.0.1:${port}/health`, (body) => {
+      started.push(proc);
+      const url = `http://127.0.0.1:${port}`;
+      await proc.waitUntil(`${url}/health`, (body) => {
         const b = body as { consentDirectory?: { loading?: boolean } };
         return b.consentDirectory?.loading === false;
       });
-      return p;
+      return { proc, url, verifyThreads: verifyThreadIds(proc.output()) };
     };
     const gateway = await startGateway('gateway', {}, nodeArgsOf('BENCH_GATEWAY_NODE_ARGS'));
     say(
-      `services up: gateway pid ${gateway.pid}, authority pid ${authority.pid}, NATS ${privateNats ? 'private' : natsUrl}`,
+      `services up: gateway pid ${gateway.proc.pid}, authority pid ${authority.pid}, NATS ${privateNats ? 'private' : natsUrl}`,
     );
 
     nc = await connect({ servers: natsUrl, name: 'bench-gates' });
     await echo.waitForOutput('ready');
+    await verifyEcho.waitForOutput('ready');
 
     const scale = args.quick ? 0.25 : 1;
+    const step = (level: string, inFlight: number, taps: number, instances = 1, warm = false) => ({
+      level,
+      inFlight,
+      taps: Math.round(taps * scale),
+      instances,
+      warm,
+    });
+    // The warm-up runs until the JIT has compiled the tap path at both batch sizes.
     let plan = [
-      { level: 'warm-up', inFlight: 16, taps: Math.round(2000 * scale), instances: 1 },
-      { level: '1 in flight', inFlight: 1, taps: Math.round(1500 * scale), instances: 1 },
-      { level: '16 in flight', inFlight: 16, taps: Math.round(16_000 * scale), instances: 1 },
-      { level: '256 in flight', inFlight: 256, taps: Math.round(36_000 * scale), instances: 1 },
-      {
-        level: '256 in flight, 2 instances',
-        inFlight: 256,
-        taps: Math.round(36_000 * scale),
-        instances: 2,
-      },
+      step('warm-up', 16, 3_000),
+      step('warm-up', 256, 5_000),
+      step('1 in flight', 1, 1_500),
+      step('16 in flight', 16, 12_000),
+      step('16 in flight, warm', 16, 12_000, 1, true),
+      step('256 in flight', 256, 30_000),
+      step('256 in flight, 2 instances', 256, 30_000, 2),
     ];
     const wanted = args.levels;
     if (wanted) plan = plan.filter((p) => p.level === 'warm-up' || wanted.includes(p.inFlight));
@@ -265,7 +291,7 @@ async function main(): Promise<void> {
     let cursor = 0;
     const reports: LevelReport[] = [];
     const series: Series[] = [];
-    let second: ServiceProcess | null = null;
+    let second: BenchGateway | null = null;
     const decoder = new TextDecoder();
     // Outcomes with their reasons, so a refusal under load (e.g. a lookup past its budget) shows.
     const classify = (b: Uint8Array) => {
@@ -273,34 +299,61 @@ async function main(): Promise<void> {
       return r.outcome === 'open' ? 'open' : `${r.outcome}: ${r.reasons.join(', ')}`;
     };
 
-    for (const step of plan) {
-      if (step.instances === 2 && !second)
+    for (const [n, level] of plan.entries()) {
+      if (level.instances === 2 && !second)
         second = await startGateway('gateway-2', { RUN_MIGRATIONS: 'false' }, []);
-      const slice = riders.slice(cursor, cursor + step.taps);
-      cursor += step.taps;
-      const prefix = `b${reports.length}${Date.now().toString(36)}`;
-      const requests = await buildTaps(codec, slice, prefix);
-      const echoRequests = requests.map((r) => ({ subject: 'bench.echo.tap', body: r.body }));
+      const slice = riders.slice(cursor, cursor + level.taps);
+      cursor += level.taps;
+      const prefix = `b${n}${Date.now().toString(36)}`;
+      // Cold: codes minted ahead, as a rider's phone shows a code it fetched a while ago. Warm:
+      // each rider's app asks the gateway for a code shortly before the tap.
+      const codes = level.warm
+        ? await mintThroughApi(
+            gateway.url,
+            riderTokens,
+            slice,
+            progress(`${level.level}: minting`, level.taps),
+          )
+        : await mintAhead(codec, slice);
+      done();
+      const requests = buildTaps(slice, codes, prefix);
+      const onSubject = (subject: string) => requests.map((r) => ({ subject, body: r.body }));
 
       const echoResult = await runLoad(nc, {
-        inFlight: step.inFlight,
-        requests: echoRequests,
-        onProgress: progress(`${step.level}: echo`, step.taps),
+        inFlight: level.inFlight,
+        requests: onSubject('bench.echo.tap'),
+        onProgress: progress(`${level.level}: echo`, level.taps),
       });
       done();
-      const cpu0 = gateway.cpuMicros() + (second?.cpuMicros() ?? 0);
+      const verifyEchoResult = await runLoad(nc, {
+        inFlight: level.inFlight,
+        requests: onSubject('bench.verify-echo.tap'),
+        onProgress: progress(`${level.level}: verify echo`, level.taps),
+      });
+      done();
+      const gateways = second ? [gateway, second] : [gateway];
+      const threads0 = gateways.map(threadsOf);
       const authorityCpu0 = authority.cpuMicros();
       const pgCpu0 = postgresCpuMicros();
       const natsCpu0 = natsPid === undefined ? 0 : cpuMicrosOf(natsPid);
       const genCpu0 = process.cpuUsage();
       const result = await runLoad(nc, {
-        inFlight: step.inFlight,
+        inFlight: level.inFlight,
         requests,
         classify,
-        onProgress: progress(`${step.level}: gateway`, step.taps),
+        onProgress: progress(`${level.level}: gateway`, level.taps),
       });
       done();
-      const cpu = gateway.cpuMicros() + (second?.cpuMicros() ?? 0) - cpu0;
+      const threads = gateways.map((g, i) => {
+        const t = threadsOf(g);
+        return {
+          main: t.main - threads0[i].main,
+          verify: t.verify - threads0[i].verify,
+          other: t.other - threads0[i].other,
+          known: t.known,
+        };
+      });
+      const cpu = threads.reduce((a, t) => a + t.main + t.verify + t.other, 0);
       const authorityCpu = authority.cpuMicros() - authorityCpu0;
       const pgCpu = postgresCpuMicros() - pgCpu0;
       const natsCpu = natsPid === undefined ? null : cpuMicrosOf(natsPid) - natsCpu0;
@@ -310,38 +363,46 @@ async function main(): Promise<void> {
         'SELECT count(*)::int AS n FROM check_ins WHERE tap_id LIKE $1',
         [`${prefix}%`],
       );
-      if (step.level === 'warm-up') continue;
+      if (level.level === 'warm-up') continue;
       const opens = result.counts.open ?? 0;
+      const perDecision = (micros: number) => Math.round(micros / result.answered);
+      const latency = (h: LoadResult['histogram']) => ({
+        p50: ms(h, 50),
+        p99: ms(h, 99),
+        p999: ms(h, 99.9),
+      });
       const report: LevelReport = {
-        level: step.level,
-        inFlight: step.inFlight,
-        instances: step.instances,
+        level: level.level,
+        inFlight: level.inFlight,
+        instances: level.instances,
+        warm: level.warm,
         taps: result.answered,
         decisionsPerSec: Math.round(result.perSecond),
         echoPerSec: Math.round(echoResult.perSecond),
         ratioToEcho: Math.round((result.perSecond / echoResult.perSecond) * 100) / 100,
-        latencyMs: {
-          p50: ms(result.histogram, 50),
-          p99: ms(result.histogram, 99),
-          p999: ms(result.histogram, 99.9),
-          max: ms(result.histogram, 100),
-        },
-        echoLatencyMs: {
-          p50: ms(echoResult.histogram, 50),
-          p99: ms(echoResult.histogram, 99),
-          p999: ms(echoResult.histogram, 99.9),
-        },
+        verifyEchoPerSec: Math.round(verifyEchoResult.perSecond),
+        ratioToVerifyEcho: Math.round((result.perSecond / verifyEchoResult.perSecond) * 100) / 100,
+        verifyEchoLatencyMs: latency(verifyEchoResult.histogram),
+        latencyMs: { ...latency(result.histogram), max: ms(result.histogram, 100) },
+        echoLatencyMs: latency(echoResult.histogram),
         p99OverEchoP99:
           Math.round(
             (result.histogram.getValueAtPercentile(99) /
               echoResult.histogram.getValueAtPercentile(99)) *
               100,
           ) / 100,
-        cpuMicrosPerDecision: Math.round(cpu / result.answered),
-        authorityCpuMicrosPerDecision: Math.round(authorityCpu / result.answered),
-        postgresCpuMicrosPerDecision: Math.round(pgCpu / result.answered),
-        natsCpuMicrosPerDecision: natsCpu === null ? null : Math.round(natsCpu / result.answered),
-        generatorCpuMicrosPerDecision: Math.round(genCpu / result.answered),
+        cpuMicrosPerDecision: perDecision(cpu),
+        gatewayThreadsMicrosPerDecision: threads.every((t) => t.known)
+          ? {
+              main: perDecision(threads.reduce((a, t) => a + t.main, 0)),
+              verify: perDecision(threads.reduce((a, t) => a + t.verify, 0)),
+              other: perDecision(threads.reduce((a, t) => a + t.other, 0)),
+            }
+          : null,
+        authorityCpuMicrosPerDecision: perDecision(authorityCpu),
+        postgresCpuMicrosPerDecision: perDecision(pgCpu),
+        natsCpuMicrosPerDecision: natsCpu === null ? null : perDecision(natsCpu),
+        generatorCpuMicrosPerDecision: perDecision(genCpu),
         coresBusy:
           Math.round(
             ((cpu + authorityCpu + pgCpu + (natsCpu ?? 0) + genCpu) / 1e6 / result.seconds) * 100,
@@ -352,18 +413,18 @@ async function main(): Promise<void> {
       };
       reports.push(report);
       series.push({
-        label: `gateway, ${step.level}`,
+        label: `gateway, ${level.level}`,
         points: PERCENTILES.map((p) => [p, ms(result.histogram, p)]),
       });
-      if (step.instances === 1)
+      if (level.instances === 1 && !level.warm)
         series.push({
-          label: `echo, ${step.inFlight} in flight`,
+          label: `echo, ${level.inFlight} in flight`,
           points: PERCENTILES.map((p) => [p, ms(echoResult.histogram, p)]),
           dashed: true,
         });
     }
 
-    const peakRssMb = Math.round(gateway.peakRssMb());
+    const peakRssMb = Math.round(gateway.proc.peakRssMb());
     const summary = {
       machine: { cores: (await import('node:os')).cpus().length, node: process.version },
       riders: riders.length,
@@ -397,18 +458,90 @@ async function main(): Promise<void> {
   }
 }
 
-async function buildTaps(
-  codec: RideCodeCodec,
-  riders: BenchRider[],
-  prefix: string,
-): Promise<{ subject: string; body: Uint8Array }[]> {
-  const enc = new TextEncoder();
+interface BenchGateway {
+  proc: ServiceProcess;
+  url: string;
+  /** The OS ids of its ride-code verifying threads, from its start-up log (empty if unknown). */
+  verifyThreads: number[];
+}
+
+/** The gateway logs each verifying thread's OS id as it starts (at info). */
+function verifyThreadIds(output: string): number[] {
+  const ids: number[] = [];
+  for (const line of output.split('\n')) {
+    if (!line.includes('ride-code verifying thread started')) continue;
+    try {
+      const tid = (JSON.parse(line) as { tid?: unknown }).tid;
+      if (typeof tid === 'number') ids.push(tid);
+    } catch {
+      // not a JSON line
+    }
+  }
+  return ids;
+}
+
+/** A gateway's CPU so far, by thread: its event loop, its verifying threads, and the rest. */
+function threadsOf(g: BenchGateway): {
+  main: number;
+  verify: number;
+  other: number;
+  known: boolean;
+} {
+  const all = threadCpuMicros(g.proc.pid);
+  let main = 0;
+  let verify = 0;
+  let other = 0;
+  for (const [tid, micros] of all) {
+    if (tid === g.proc.pid) main += micros;
+    else if (g.verifyThreads.includes(tid)) verify += micros;
+    else other += micros;
+  }
+  return { main, verify, other, known: g.verifyThreads.length > 0 };
+}
+
+async function mintAhead(codec: RideCodeCodec, riders: BenchRider[]): Promise<string[]> {
   const now = Date.now();
-  const out: { subject: string; body: Uint8Array }[] = [];
-  for (let i = 0; i < riders.length; i++) {
-    const r = riders[i];
+  const codes: string[] = [];
+  for (const r of riders) codes.push((await codec.mint(r.riderId, now)).code);
+  return codes;
+}
+
+/** Each rider's app asks the gateway for a ride code, a few at a time, as riders near the gates. */
+async function mintThroughApi(
+  gatewayUrl: string,
+  signer: AccessSigner,
+  riders: BenchRider[],
+  onProgress: (done: number) => void,
+): Promise<string[]> {
+  const codes = new Array<string>(riders.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < riders.length) {
+      const i = next++;
+      const token = await mintAccessToken(signer, { sub: riders[i].riderId, role: 'rider' }, 300);
+      const res = await fetch(`${gatewayUrl}/riders/${riders[i].riderId}/ride-code`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+      });
+      if (!res.ok)
+        throw new Error(`ride code for a bench rider: ${res.status} ${await res.text()}`);
+      codes[i] = ((await res.json()) as { code: string }).code;
+      if (i % 500 === 0) onProgress(i);
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+  onProgress(riders.length);
+  return codes;
+}
+
+function buildTaps(
+  riders: BenchRider[],
+  codes: string[],
+  prefix: string,
+): { subject: string; body: Uint8Array }[] {
+  const enc = new TextEncoder();
+  return riders.map((r, i) => {
     const gateId = GATES[i % GATES.length];
-    const { code } = await codec.mint(r.riderId, now);
     const body = {
       v: 1,
       tapId: `${prefix}-${String(i).padStart(7, '0')}`,
@@ -416,25 +549,32 @@ async function buildTaps(
       gateId,
       mode: 'entry',
       temperatureC: r.profile === 'fever' ? 37.8 : 36.5,
-      credential: { kind: 'ride-code', code },
+      credential: { kind: 'ride-code', code: codes[i] },
     };
-    out.push({ subject: tapSubject(STATION, gateId), body: enc.encode(JSON.stringify(body)) });
-  }
-  return out;
+    return { subject: tapSubject(STATION, gateId), body: enc.encode(JSON.stringify(body)) };
+  });
 }
 
 function printTable(reports: LevelReport[], rssMb: number, riders: number): void {
+  const threads = (r: LevelReport, k: 'main' | 'verify' | 'other') =>
+    r.gatewayThreadsMicrosPerDecision === null ? '-' : String(r.gatewayThreadsMicrosPerDecision[k]);
   const rows = [
     [
       'level',
       'decisions/s',
       'echo/s',
-      'ratio',
+      'verify echo/s',
+      '÷ echo',
+      '÷ verify echo',
       'p50 ms',
       'p99 ms',
       'p99.9 ms',
+      'echo p99',
       'p99/echo p99',
       'CPU µs/decision: gateway',
+      'main',
+      'verify',
+      'other',
       'authority',
       'postgres',
       'nats',
@@ -446,12 +586,18 @@ function printTable(reports: LevelReport[], rssMb: number, riders: number): void
       r.level,
       String(r.decisionsPerSec),
       String(r.echoPerSec),
+      String(r.verifyEchoPerSec),
       r.ratioToEcho.toFixed(2),
+      r.ratioToVerifyEcho.toFixed(2),
       r.latencyMs.p50.toFixed(2),
       r.latencyMs.p99.toFixed(2),
       r.latencyMs.p999.toFixed(2),
+      r.echoLatencyMs.p99.toFixed(2),
       r.p99OverEchoP99.toFixed(2),
       String(r.cpuMicrosPerDecision),
+      threads(r, 'main'),
+      threads(r, 'verify'),
+      threads(r, 'other'),
       String(r.authorityCpuMicrosPerDecision),
       String(r.postgresCpuMicrosPerDecision),
       r.natsCpuMicrosPerDecision === null ? '-' : String(r.natsCpuMicrosPerDecision),

@@ -19,6 +19,27 @@ export function cpuMicrosOf(pid: number, reapedChildren = false): number {
   return (ticks * 1e6) / 100; // USER_HZ is 100 on Linux
 }
 
+/** CPU of each of a process's threads so far, in microseconds, by thread id (Linux). */
+export function threadCpuMicros(pid: number): Map<number, number> {
+  const out = new Map<number, number>();
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(Number(tid), ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100);
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return out;
+}
+
 /**
  * CPU of every PostgreSQL server process (postmaster and backends), in microseconds: what the
  * database spent, so the benchmark can show the whole machine's budget per decision. A backend

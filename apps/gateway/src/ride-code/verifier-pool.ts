@@ -13,6 +13,11 @@ export interface VerifyBatch {
   codes: string[];
   nows: number[];
 }
+/** A thread's first message: its id in the operating system, when it can tell. */
+export interface VerifyThreadStarted {
+  started: number | null;
+}
+
 export interface VerifyAnswer {
   id: number;
   results: VerifiedRideCode[];
@@ -127,7 +132,11 @@ export class RideCodeVerifierPool {
         : process.execArgv,
     });
     const thread: Thread = { worker, out: new Map(), answered: false };
-    worker.on('message', (a: VerifyAnswer) => {
+    worker.on('message', (a: VerifyAnswer | VerifyThreadStarted) => {
+      if ('started' in a) {
+        this.log.info({ tid: a.started }, 'ride-code verifying thread started');
+        return;
+      }
       thread.answered = true;
       this.failedStarts = 0;
       const batch = thread.out.get(a.id);
