@@ -13,25 +13,28 @@ const base = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper,
 };
+// Tiers that start real servers get a bound that a loaded 2-core machine can meet; a test
+// still fails at once when what it waits for cannot happen.
+const servers = { ...base, testTimeout: 30_000 };
 module.exports = {
   projects: [
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/{libs,apps,gate-sim}/**/*.spec.ts'] },
     {
-      ...base,
+      ...servers,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.int-spec.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
     },
     {
-      ...base,
+      ...servers,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
     },
     {
-      ...base,
+      ...servers,
       displayName: 'browser',
       testMatch: ['<rootDir>/test/browser/**/*.browser-spec.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
@@ -39,7 +42,7 @@ module.exports = {
     },
     {
       // Fault injection on real processes (npm run test:faults): slow, run on its own.
-      ...base,
+      ...servers,
       displayName: 'faults',
       testMatch: ['<rootDir>/test/faults/**/*.fault-spec.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
