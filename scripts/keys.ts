@@ -3,13 +3,21 @@
  *   npm run keys -- init     create the key file if it is missing
  *   npm run keys -- rotate   add a new active key; old keys keep verifying until removed
  *   npm run keys -- prune    keep only the active key (once codes of older keys have expired)
+ * Files are marked with the environment they were made for: `development` unless NODE_ENV is
+ * `production` (then RIDE_CODE_KEYS_FILE must be named and no development token key is made).
+ * A production gateway refuses key sets not marked `production`.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { newAccessKeyFile } from '../libs/access-token/src';
 import { newKeySet, rotate, type KeySetFile } from '../libs/ride-code/src';
 
+const production = process.env.NODE_ENV === 'production';
+const environment = production ? 'production' : 'development';
+
 async function main(): Promise<void> {
+  if (production && !process.env.RIDE_CODE_KEYS_FILE)
+    throw new Error('NODE_ENV=production: set RIDE_CODE_KEYS_FILE to where the keys belong');
   const file = process.env.RIDE_CODE_KEYS_FILE || '.data/keys/ride-code-keys.json';
   const cmd = process.argv[2] ?? 'init';
   const existing = await readFile(file, 'utf8')
@@ -18,16 +26,18 @@ async function main(): Promise<void> {
   let next: KeySetFile;
   switch (cmd) {
     case 'init':
-      await initAccessKeys();
+      // Production verifies the identity provider's public keys: no token key is made there.
+      if (!production) await initAccessKeys();
       if (existing) return;
-      next = await newKeySet();
+      next = await newKeySet(undefined, environment);
       break;
     case 'rotate':
-      next = existing ? await rotate(existing) : await newKeySet();
+      next = existing ? await rotate(existing) : await newKeySet(undefined, environment);
       break;
     case 'prune':
       if (!existing) throw new Error(`no key file at ${file}`);
       next = {
+        ...existing,
         activeKid: existing.activeKid,
         keys: existing.keys.filter((k) => k.kid === existing.activeKid),
       };
@@ -38,7 +48,8 @@ async function main(): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
   await writeFile(file, JSON.stringify(next, null, 2), { mode: 0o600 });
   process.stdout.write(
-    `ride-code keys: ${cmd} -> active ${next.activeKid} (${next.keys.length} key(s)) in ${file}\n`,
+    `ride-code keys: ${cmd} -> active ${next.activeKid} (${next.keys.length} key(s), ` +
+      `${next.environment ?? 'development'}) in ${file}\n`,
   );
 }
 

@@ -4,6 +4,9 @@
  *   npm run -s token -- staff <staffId> <stationId>
  *   npm run -s token -- operator <operatorId>
  *   npm run -s token -- authority <officerId>
+ * TOKEN_TTL_SECONDS (default 3600) may not exceed what the gateway accepts
+ * (ACCESS_TOKEN_MAX_AGE_SECONDS, default 3600). Production tokens come from the identity
+ * provider: with NODE_ENV=production, or with a key file not made for development, this refuses.
  */
 import { readFile } from 'node:fs/promises';
 import {
@@ -14,21 +17,47 @@ import {
   type Role,
 } from '../libs/access-token/src';
 
+const DEFAULT_TTL_SECONDS = 3600;
+const MIN_TTL_SECONDS = 60;
+
+/** The lifetime asked for, refused (never silently shortened) beyond what the gateway accepts. */
+export function tokenTtl(env: NodeJS.ProcessEnv): number {
+  const maxRaw = env.ACCESS_TOKEN_MAX_AGE_SECONDS;
+  const max = maxRaw ? Number(maxRaw) : DEFAULT_TTL_SECONDS;
+  if (!Number.isInteger(max) || max < MIN_TTL_SECONDS)
+    throw new Error(`ACCESS_TOKEN_MAX_AGE_SECONDS must be an integer >= ${MIN_TTL_SECONDS}`);
+  const raw = env.TOKEN_TTL_SECONDS;
+  const ttl = raw ? Number(raw) : Math.min(DEFAULT_TTL_SECONDS, max);
+  if (!Number.isInteger(ttl) || ttl < MIN_TTL_SECONDS || ttl > max)
+    throw new Error(
+      `TOKEN_TTL_SECONDS must be an integer in ${MIN_TTL_SECONDS}..${max} (the gateway refuses longer-lived tokens), got "${raw}"`,
+    );
+  return ttl;
+}
+
 async function main(): Promise<void> {
+  if (process.env.NODE_ENV === 'production')
+    throw new Error(
+      'refused with NODE_ENV=production: production tokens come from the identity provider',
+    );
   const [role, sub, station] = process.argv.slice(2);
   if (!(ROLES as readonly string[]).includes(role) || !sub || (role === 'staff' && !station)) {
     throw new Error('usage: token <rider|staff|operator|authority> <subject> [station, for staff]');
   }
+  const ttl = tokenTtl(process.env);
   const file = process.env.ACCESS_KEYS_FILE || '.data/keys/access-keys.json';
   const keys = JSON.parse(await readFile(file, 'utf8')) as AccessKeyFile;
+  if (keys.environment === 'production')
+    throw new Error(`${file} is marked production: this script signs with development keys only`);
   const signer = await accessSigner(keys, process.env.ACCESS_ISSUER || undefined);
-  const ttl = Number(process.env.TOKEN_TTL_SECONDS || 3600);
   process.stdout.write(
     `${await mintAccessToken(signer, { sub, role: role as Role, station }, ttl)}\n`,
   );
 }
 
-main().catch((e: unknown) => {
-  process.stderr.write(`token: ${(e as Error).message}\n`);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((e: unknown) => {
+    process.stderr.write(`token: ${(e as Error).message}\n`);
+    process.exit(1);
+  });
+}

@@ -9,6 +9,7 @@ import {
   mintAccessToken,
   newAccessKeyFile,
   type AccessKeyFile,
+  type AccessSigner,
   type Principal,
 } from '@app/access-token';
 import type { GateReply, GateCredential } from '@app/protocol';
@@ -52,9 +53,13 @@ let accessKeys: Promise<AccessKeyFile> | null = null;
 const testAccessKeys = (): Promise<AccessKeyFile> =>
   (accessKeys ??= newAccessKeyFile('test-access'));
 
+/** The identity provider's signing key that gateways under test trust, to craft tokens with. */
+export const testAccessSigner = async (): Promise<AccessSigner> =>
+  accessSigner(await testAccessKeys());
+
 /** A bearer token for the gateway under test, as the identity provider would issue it. */
 export async function tokenFor(p: Principal, ttlSeconds = 600): Promise<string> {
-  return mintAccessToken(await accessSigner(await testAccessKeys()), p, ttlSeconds);
+  return mintAccessToken(await testAccessSigner(), p, ttlSeconds);
 }
 
 export const bearer = async (p: Principal): Promise<{ authorization: string }> => ({

@@ -13,7 +13,11 @@ import { systemClock, type Clock } from './common/clock';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { createLogger, type Logger } from './common/logger';
 import { mountConsole } from './feed/console.static';
-import type { GatewayConfig } from './config';
+import {
+  productionKeyFileRefusals,
+  refuseDevelopmentDefaults,
+  type GatewayConfig,
+} from './config';
 
 export interface GatewayOptions {
   clock?: Clock;
@@ -38,11 +42,13 @@ async function readJson<T>(file: string, variable: string): Promise<T> {
   } catch {
     throw new Error(`${file} not found: run "npm run keys -- init" or set ${variable}`);
   }
-  return JSON.parse(text) as T;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    // JSON.parse quotes the text, and these files hold private keys: never repeat it.
+    throw new Error(`${file} (${variable}) is not a JSON key file`);
+  }
 }
-
-export const readKeySet = async (file: string): Promise<LoadedKeySet> =>
-  loadKeySet(await readJson<KeySetFile>(file, 'RIDE_CODE_KEYS_FILE'));
 
 /**
  * nats.js ignores credentials in a server URL (and would misread `user:pass@` as a port), so
@@ -86,17 +92,27 @@ export async function startGateway(
   opts: GatewayOptions = {},
 ): Promise<RunningGateway> {
   const logger = opts.logger ?? createLogger(config.logLevel);
+  const rideCodeFile = opts.rideCodeKeys
+    ? null
+    : await readJson<KeySetFile>(config.rideCodeKeysFile, 'RIDE_CODE_KEYS_FILE');
+  const accessFile = opts.accessVerifier
+    ? null
+    : await readJson<AccessKeyFile>(config.accessKeysFile, 'ACCESS_KEYS_FILE');
+  // Before anything is touched: the environment was checked by loadConfig, the files are here.
+  if (config.production)
+    refuseDevelopmentDefaults(
+      productionKeyFileRefusals(
+        { file: config.rideCodeKeysFile, content: rideCodeFile ?? { environment: 'production' } },
+        { file: config.accessKeysFile, content: accessFile ?? {} },
+      ),
+    );
   if (config.runMigrations) {
     const applied = await runMigrations(config.databaseUrl);
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
   }
-  const rideCodeKeys = opts.rideCodeKeys ?? (await readKeySet(config.rideCodeKeysFile));
+  const rideCodeKeys = opts.rideCodeKeys ?? (await loadKeySet(rideCodeFile as KeySetFile));
   const verifier =
-    opts.accessVerifier ??
-    (await accessVerifier(
-      await readJson<AccessKeyFile>(config.accessKeysFile, 'ACCESS_KEYS_FILE'),
-      config.accessIssuer,
-    ));
+    opts.accessVerifier ?? (await accessVerifier(accessFile as AccessKeyFile, config.accessIssuer));
   const pool = createPool(config.databaseUrl, logger, { max: 8 });
   const admissionsPool = createPool(config.databaseUrl, logger, {
     max: 4,

@@ -1,4 +1,12 @@
-import { ConfigError, loadConfig } from './config';
+import { newAccessKeyFile } from '@app/access-token';
+import { newKeySet } from '@app/ride-code';
+import {
+  ConfigError,
+  DEV_DEFAULTS,
+  loadConfig,
+  productionKeyFileRefusals,
+  productionRefusals,
+} from './config';
 
 describe('gateway config: HEAP_GROWTH_PERCENT', () => {
   it('lets the old generation grow to 1.5 times the live heap unless told otherwise', () => {
@@ -12,5 +20,109 @@ describe('gateway config: HEAP_GROWTH_PERCENT', () => {
 
   it.each(['-1', '301', '1.5', 'lots'])('refuses %s at boot', (value) => {
     expect(() => loadConfig({ HEAP_GROWTH_PERCENT: value })).toThrow(ConfigError);
+  });
+});
+
+describe('gateway config: production refuses development defaults by name', () => {
+  /** What a real deployment sets: none of it a development default. */
+  const production = {
+    NODE_ENV: 'production',
+    AUTHORITY_API_KEY: 'a-real-authority-key-0123456789',
+    ID_HASH_KEY: 'a-real-id-hash-key-0123456789',
+    ACCESS_ISSUER: 'https://idp.metro.example',
+    RIDE_CODE_KEYS_FILE: '/etc/gateway/ride-code-keys.json',
+    ACCESS_KEYS_FILE: '/etc/gateway/idp-public-keys.json',
+  };
+
+  it('starts with real secrets, issuer and key files', () => {
+    expect(loadConfig(production)).toMatchObject({ production: true });
+    expect(productionRefusals(production)).toEqual([]);
+  });
+
+  it('names every default left unset, in one error', () => {
+    const refusals = productionRefusals({ NODE_ENV: 'production' });
+    for (const name of [
+      'AUTHORITY_API_KEY',
+      'ID_HASH_KEY',
+      'ACCESS_ISSUER',
+      'RIDE_CODE_KEYS_FILE',
+      'ACCESS_KEYS_FILE',
+    ])
+      expect(refusals.join('\n')).toMatch(new RegExp(`^${name} `, 'm'));
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(ConfigError);
+  });
+
+  it.each([
+    ['AUTHORITY_API_KEY', DEV_DEFAULTS.AUTHORITY_API_KEY],
+    ['AUTHORITY_API_KEY', DEV_DEFAULTS.ID_HASH_KEY],
+    ['AUTHORITY_API_KEY', 'dev-authority-admin-key'],
+    ['ID_HASH_KEY', DEV_DEFAULTS.ID_HASH_KEY],
+    ['ID_HASH_KEY_PREVIOUS', DEV_DEFAULTS.ID_HASH_KEY],
+    ['ACCESS_ISSUER', DEV_DEFAULTS.ACCESS_ISSUER],
+    ['RIDE_CODE_KEYS_FILE', DEV_DEFAULTS.RIDE_CODE_KEYS_FILE],
+    ['RIDE_CODE_KEYS_FILE', `./${DEV_DEFAULTS.RIDE_CODE_KEYS_FILE}`],
+    ['ACCESS_KEYS_FILE', DEV_DEFAULTS.ACCESS_KEYS_FILE],
+  ])('refuses %s set explicitly to the development value %s', (name, value) => {
+    const env = { ...production, [name]: value };
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(new RegExp(`${name} .*development`));
+    // Outside production the same value is the development default, and it starts.
+    expect(() => loadConfig({ ...env, NODE_ENV: 'development' })).not.toThrow();
+  });
+
+  it.each(['AUTHORITY_API_KEY', 'ID_HASH_KEY', 'ID_HASH_KEY_PREVIOUS'])(
+    'refuses a short %s',
+    (name) => {
+      expect(() => loadConfig({ ...production, [name]: 'short-secret' })).toThrow(
+        new RegExp(`${name} must be a secret of at least 16`),
+      );
+    },
+  );
+
+  it('refuses the key files npm run keys makes for development, whatever their path', async () => {
+    const ride = await newKeySet('dev');
+    const access = await newAccessKeyFile('dev');
+    const refusals = productionKeyFileRefusals(
+      { file: '/etc/gateway/ride.json', content: ride },
+      { file: '/etc/gateway/idp.json', content: access },
+    );
+    expect(refusals).toEqual([
+      expect.stringMatching(
+        /^RIDE_CODE_KEYS_FILE \(\/etc\/gateway\/ride.json\) is a development key set/,
+      ),
+      expect.stringMatching(/^ACCESS_KEYS_FILE .* development identity provider/),
+      expect.stringMatching(/^ACCESS_KEYS_FILE .* holds a private signing key/),
+    ]);
+    // Unmarked files (older development versions) and private keys without a marker too.
+    const { environment: _r, ...unmarkedRide } = ride;
+    const { environment: _a, ...unmarkedAccess } = access;
+    expect(
+      productionKeyFileRefusals(
+        { file: 'r', content: unmarkedRide },
+        { file: 'a', content: unmarkedAccess },
+      ),
+    ).toHaveLength(2);
+  });
+
+  it('accepts production ride-code keys and an identity provider public key file', async () => {
+    const ride = await newKeySet('prod', 'production');
+    const { keys } = await newAccessKeyFile('idp');
+    const publicOnly = { keys: keys.map(({ d: _d, ...pub }) => pub) };
+    expect(
+      productionKeyFileRefusals({ file: 'r', content: ride }, { file: 'a', content: publicOnly }),
+    ).toEqual([]);
+  });
+});
+
+describe('gateway config: ACCESS_TOKEN_MAX_AGE_SECONDS', () => {
+  it('is an hour unless told otherwise', () => {
+    expect(loadConfig({}).accessTokenMaxAgeSeconds).toBe(3600);
+    expect(loadConfig({ ACCESS_TOKEN_MAX_AGE_SECONDS: '600' }).accessTokenMaxAgeSeconds).toBe(600);
+  });
+
+  it.each(['0', '59', '43201', '1.5', 'forever'])('refuses %s at boot', (value) => {
+    expect(() => loadConfig({ ACCESS_TOKEN_MAX_AGE_SECONDS: value })).toThrow(
+      /ACCESS_TOKEN_MAX_AGE_SECONDS/,
+    );
   });
 });

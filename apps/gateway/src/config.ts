@@ -1,5 +1,9 @@
+import { DEV_ISSUER } from '@app/access-token';
+
 /** Environment -> typed config, validated once at boot; the first bad value stops the process. */
 export interface GatewayConfig {
+  /** NODE_ENV=production: development defaults are refused at boot (see productionRefusals). */
+  production: boolean;
   host: string;
   port: number;
   databaseUrl: string;
@@ -30,6 +34,8 @@ export interface GatewayConfig {
   runMigrations: boolean;
   accessKeysFile: string;
   accessIssuer: string;
+  /** Bearer tokens with a longer lifetime (exp - iat), or older than this, are refused. */
+  accessTokenMaxAgeSeconds: number;
   riderRequestsPerMinute: number;
   /** Check-ins older than this many days are purged (whole day partitions are dropped). */
   retentionDays: number;
@@ -43,7 +49,99 @@ export class ConfigError extends Error {}
 
 type Env = Record<string, string | undefined>;
 
-const DEV_ID_HASH_KEY = 'dev-only-id-hash-key-change-me';
+/**
+ * The development defaults: what the gateway falls back to outside production, and what
+ * production refuses by name even when it is set explicitly.
+ */
+export const DEV_DEFAULTS = {
+  AUTHORITY_API_KEY: 'dev-authority-key',
+  ID_HASH_KEY: 'dev-only-id-hash-key-change-me',
+  ACCESS_ISSUER: DEV_ISSUER,
+  /** Where `npm start` writes its development keys. */
+  RIDE_CODE_KEYS_FILE: '.data/keys/ride-code-keys.json',
+  ACCESS_KEYS_FILE: '.data/keys/access-keys.json',
+} as const;
+
+/** Secrets shorter than this are refused in production. */
+const MIN_SECRET_LENGTH = 16;
+
+/** Every secret value the project ships for development, whatever variable it turns up in. */
+const DEV_SECRETS: ReadonlySet<string> = new Set([
+  DEV_DEFAULTS.AUTHORITY_API_KEY,
+  DEV_DEFAULTS.ID_HASH_KEY,
+  'dev-authority-admin-key',
+]);
+
+/**
+ * Every development default the environment would leave a production gateway with, each named.
+ * Key files are checked by content too, once read (productionKeyFileRefusals).
+ */
+export function productionRefusals(env: Env): string[] {
+  const refusals: string[] = [];
+  for (const name of ['AUTHORITY_API_KEY', 'ID_HASH_KEY', 'ID_HASH_KEY_PREVIOUS'] as const) {
+    const v = env[name];
+    if (!v) {
+      if (name !== 'ID_HASH_KEY_PREVIOUS')
+        refusals.push(`${name} must be set (its development default is refused)`);
+    } else if (DEV_SECRETS.has(v)) refusals.push(`${name} is a development default ("${v}")`);
+    else if (v.length < MIN_SECRET_LENGTH)
+      refusals.push(`${name} must be a secret of at least ${MIN_SECRET_LENGTH} characters`);
+  }
+  if (!env.ACCESS_ISSUER)
+    refusals.push(`ACCESS_ISSUER must be set (the development issuer "${DEV_ISSUER}" is refused)`);
+  else if (env.ACCESS_ISSUER === DEV_ISSUER)
+    refusals.push(`ACCESS_ISSUER is the development issuer ("${DEV_ISSUER}")`);
+  for (const name of ['RIDE_CODE_KEYS_FILE', 'ACCESS_KEYS_FILE'] as const) {
+    const v = env[name];
+    if (!v)
+      refusals.push(
+        `${name} must be set (npm start writes development keys to ${DEV_DEFAULTS[name]})`,
+      );
+    else if (v.replace(/^\.\//, '') === DEV_DEFAULTS[name])
+      refusals.push(`${name} is where npm start writes development keys (${v})`);
+  }
+  return refusals;
+}
+
+/** A key file as read from disk: only the parts the production check looks at. */
+interface KeyFileContent {
+  environment?: string;
+  keys?: object[];
+}
+
+/**
+ * Key files by content: whatever their path, the files `npm run keys` makes for development
+ * carry `"environment": "development"` (or, from older versions, nothing), and an access key
+ * file with a private part is a development identity provider.
+ */
+export function productionKeyFileRefusals(
+  rideCodeKeys: { file: string; content: KeyFileContent },
+  accessKeys: { file: string; content: KeyFileContent },
+): string[] {
+  const refusals: string[] = [];
+  if (rideCodeKeys.content.environment !== 'production')
+    refusals.push(
+      `RIDE_CODE_KEYS_FILE (${rideCodeKeys.file}) is a development key set` +
+        ` (environment "${rideCodeKeys.content.environment ?? 'unmarked'}"); make production keys with NODE_ENV=production npm run keys -- init`,
+    );
+  if (accessKeys.content.environment === 'development')
+    refusals.push(
+      `ACCESS_KEYS_FILE (${accessKeys.file}) is the development identity provider's key (npm start makes it)`,
+    );
+  if ((accessKeys.content.keys ?? []).some((k) => 'd' in k))
+    refusals.push(
+      `ACCESS_KEYS_FILE (${accessKeys.file}) holds a private signing key: production verifies the identity provider's public keys only`,
+    );
+  return refusals;
+}
+
+/** One error naming every development default, so an operator fixes them all in one go. */
+export function refuseDevelopmentDefaults(refusals: string[]): void {
+  if (refusals.length > 0)
+    throw new ConfigError(
+      `NODE_ENV=production refuses development defaults: ${refusals.join('; ')}`,
+    );
+}
 
 function int(env: Env, name: string, def: number, min: number, max: number): number {
   const raw = env[name];
@@ -71,7 +169,8 @@ function url(env: Env, name: string, def: string, protocols: string[]): string {
 
 export function loadConfig(env: Env = process.env): GatewayConfig {
   const production = env.NODE_ENV === 'production';
-  const idHashKey = env.ID_HASH_KEY || (production ? '' : DEV_ID_HASH_KEY);
+  if (production) refuseDevelopmentDefaults(productionRefusals(env));
+  const idHashKey = env.ID_HASH_KEY || DEV_DEFAULTS.ID_HASH_KEY;
   if (idHashKey.length < 16) {
     throw new ConfigError(
       'ID_HASH_KEY must be set to a secret of at least 16 characters (required in production)',
@@ -88,6 +187,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     );
   }
   return {
+    production,
     host: env.HOST || '127.0.0.1',
     port: int(env, 'PORT', 3000, 0, 65535),
     databaseUrl: url(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/gateway', [
@@ -96,10 +196,10 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     ]),
     natsUrl: url(env, 'NATS_URL', 'nats://127.0.0.1:4222', ['nats:', 'tls:']),
     authorityUrl: url(env, 'AUTHORITY_URL', 'http://127.0.0.1:3100', ['http:', 'https:']),
-    authorityApiKey: env.AUTHORITY_API_KEY || 'dev-authority-key',
+    authorityApiKey: env.AUTHORITY_API_KEY || DEV_DEFAULTS.AUTHORITY_API_KEY,
     idHashKey,
     idHashKeyPrevious,
-    rideCodeKeysFile: env.RIDE_CODE_KEYS_FILE || '.data/keys/ride-code-keys.json',
+    rideCodeKeysFile: env.RIDE_CODE_KEYS_FILE || DEV_DEFAULTS.RIDE_CODE_KEYS_FILE,
     rideCodeIssuer: env.RIDE_CODE_ISSUER || 'one-code-ride-gateway',
     rideCodeTtlSeconds: int(env, 'RIDE_CODE_TTL_SECONDS', 60, 5, 600),
     rideCodeLeewaySeconds: int(env, 'RIDE_CODE_LEEWAY_SECONDS', 2, 0, 30),
@@ -115,8 +215,9 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     heapGrowthPercent: int(env, 'HEAP_GROWTH_PERCENT', 50, 0, 300),
     logLevel,
     runMigrations: env.RUN_MIGRATIONS !== 'false',
-    accessKeysFile: env.ACCESS_KEYS_FILE || '.data/keys/access-keys.json',
-    accessIssuer: env.ACCESS_ISSUER || 'one-code-ride-dev-idp',
+    accessKeysFile: env.ACCESS_KEYS_FILE || DEV_DEFAULTS.ACCESS_KEYS_FILE,
+    accessIssuer: env.ACCESS_ISSUER || DEV_DEFAULTS.ACCESS_ISSUER,
+    accessTokenMaxAgeSeconds: int(env, 'ACCESS_TOKEN_MAX_AGE_SECONDS', 3600, 60, 12 * 3600),
     riderRequestsPerMinute: int(env, 'RIDER_REQUESTS_PER_MINUTE', 120, 1, 100_000),
     retentionDays: int(env, 'RETENTION_DAYS', 28, 1, 3650),
     checkInMaintenanceIntervalMs: int(

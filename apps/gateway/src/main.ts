@@ -37,6 +37,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
+  if (e instanceof ConfigError) {
+    process.stderr.write(`gateway: configuration error: ${e.message}\n`);
+    process.exit(2);
+  }
   process.stderr.write(`gateway: failed to start: ${(e as Error).message}\n`);
   process.exit(1);
 });

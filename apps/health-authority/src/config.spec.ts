@@ -38,3 +38,20 @@ describe('loadConfig', () => {
     expect(() => loadConfig(env)).toThrow(name);
   });
 });
+
+describe('loadConfig in production', () => {
+  it('refuses the development API key, set or left to its default, by name', () => {
+    for (const env of [
+      { NODE_ENV: 'production' },
+      { NODE_ENV: 'production', AUTHORITY_API_KEY: 'dev-authority-key' },
+    ]) {
+      expect(() => loadConfig(env)).toThrow(ConfigError);
+      expect(() => loadConfig(env)).toThrow(/AUTHORITY_API_KEY .*development default/);
+    }
+  });
+
+  it('starts with a real key', () => {
+    const env = { NODE_ENV: 'production', AUTHORITY_API_KEY: 'k'.repeat(32) };
+    expect(loadConfig(env).apiKey).toBe('k'.repeat(32));
+  });
+});

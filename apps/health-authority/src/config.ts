@@ -40,12 +40,33 @@ function natsUrl(raw: string): string {
   return raw;
 }
 
+/** The development default of each secret: used outside production, refused in it by name. */
+export const DEV_SECRETS = { AUTHORITY_API_KEY: 'dev-authority-key' } as const;
+
+/** What a production stand-in would be left with from development, each named. */
+export function productionRefusals(env: NodeJS.ProcessEnv): string[] {
+  const refusals: string[] = [];
+  for (const [name, dev] of Object.entries(DEV_SECRETS)) {
+    const v = env[name];
+    if (!v) refusals.push(`${name} must be set (its development default is refused)`);
+    else if (v === dev) refusals.push(`${name} is a development default ("${dev}")`);
+  }
+  return refusals;
+}
+
 /** Reads and validates the environment once; throws ConfigError on the first bad value. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthorityConfig {
+  if (env.NODE_ENV === 'production') {
+    const refusals = productionRefusals(env);
+    if (refusals.length > 0)
+      throw new ConfigError(
+        `NODE_ENV=production refuses development defaults: ${refusals.join('; ')}`,
+      );
+  }
   const host = env.AUTHORITY_HOST || '127.0.0.1';
   if (/\s/.test(host))
     throw new ConfigError(`AUTHORITY_HOST must be a host name or address, got "${host}"`);
-  const apiKey = env.AUTHORITY_API_KEY ?? 'dev-authority-key';
+  const apiKey = env.AUTHORITY_API_KEY ?? DEV_SECRETS.AUTHORITY_API_KEY;
   if (apiKey.length < 8 || /\s/.test(apiKey)) {
     throw new ConfigError('AUTHORITY_API_KEY must be at least 8 characters with no whitespace');
   }

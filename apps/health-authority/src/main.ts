@@ -1,5 +1,5 @@
 import { bootstrapAuthority } from './app';
-import { ConfigError, loadConfig, type AuthorityConfig } from './config';
+import { ConfigError, DEV_SECRETS, loadConfig, type AuthorityConfig } from './config';
 import { createLogger } from './logger';
 
 async function main(): Promise<void> {
@@ -12,7 +12,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const logger = createLogger(config);
-  if (config.apiKey === 'dev-authority-key')
+  if (config.apiKey === DEV_SECRETS.AUTHORITY_API_KEY)
     logger.warn('AUTHORITY_API_KEY is the development default');
   const running = await bootstrapAuthority(config, logger);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -22,9 +22,16 @@ export interface Principal {
   role: Role;
   /** Staff act only at their own station. */
   station?: string;
+  /** When the token that proved this principal expires (ms since epoch); set by verification. */
+  expiresAt?: number;
 }
 
+/**
+ * `development` marks the signing key `npm start` creates, which production refuses: a gateway
+ * verifies the identity provider's public keys and never holds a private one.
+ */
 export interface AccessKeyFile {
+  environment?: 'development' | 'production';
   keys: (JWK & { kid: string })[];
 }
 
@@ -39,9 +46,13 @@ export interface AccessSigner {
   key: KeyLike;
 }
 
+/** A development identity provider's signing key (private part included), marked as such. */
 export async function newAccessKeyFile(kid = 'dev-1'): Promise<AccessKeyFile> {
   const { privateKey } = await generateKeyPair(ACCESS_ALG, { extractable: true });
-  return { keys: [{ ...(await exportJWK(privateKey)), kid, alg: ACCESS_ALG }] };
+  return {
+    environment: 'development',
+    keys: [{ ...(await exportJWK(privateKey)), kid, alg: ACCESS_ALG }],
+  };
 }
 
 export async function accessVerifier(
@@ -83,7 +94,24 @@ export function mintAccessToken(
 
 export type VerifiedAccess = { ok: true; principal: Principal } | { ok: false; why: string };
 
-export async function verifyAccessToken(v: AccessVerifier, token: string): Promise<VerifiedAccess> {
+/** Clocks of the identity provider and the gateway may disagree by this much. */
+export const ACCESS_CLOCK_TOLERANCE_SECONDS = 5;
+
+export interface AccessPolicy {
+  /** The longest lifetime (exp - iat) and age (now - iat) a token may have. */
+  maxAgeSeconds: number;
+}
+
+/**
+ * A token is accepted only with `iat` and `exp`, a lifetime (exp - iat) of at most the policy's
+ * maximum age, and an `iat` neither older than that nor in the future: a leaked token is useful
+ * for a bounded time whatever lifetime its issuer wrote into it.
+ */
+export async function verifyAccessToken(
+  v: AccessVerifier,
+  token: string,
+  policy: AccessPolicy,
+): Promise<VerifiedAccess> {
   try {
     const { payload } = await jwtVerify(
       token,
@@ -96,16 +124,24 @@ export async function verifyAccessToken(v: AccessVerifier, token: string): Promi
         algorithms: [ACCESS_ALG],
         issuer: v.issuer,
         audience: ACCESS_AUDIENCE,
-        requiredClaims: ['sub', 'exp'],
+        requiredClaims: ['sub', 'iat', 'exp'],
+        maxTokenAge: policy.maxAgeSeconds,
+        clockTolerance: ACCESS_CLOCK_TOLERANCE_SECONDS,
       },
     );
+    const { iat, exp } = payload as { iat: number; exp: number };
+    if (exp - iat > policy.maxAgeSeconds)
+      return { ok: false, why: `token lifetime exceeds ${policy.maxAgeSeconds} s` };
     const role = payload.role;
     if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role))
       return { ok: false, why: 'token has no valid role' };
     const station = typeof payload.station === 'string' ? payload.station : undefined;
     if (role === 'staff' && station === undefined)
       return { ok: false, why: 'staff token has no station' };
-    return { ok: true, principal: { sub: payload.sub as string, role: role as Role, station } };
+    return {
+      ok: true,
+      principal: { sub: payload.sub as string, role: role as Role, station, expiresAt: exp * 1000 },
+    };
   } catch (e) {
     return {
       ok: false,

@@ -2,8 +2,13 @@ import { exportJWK, generateKeyPair, importJWK, type JWK, type KeyLike } from 'j
 
 export const RIDE_CODE_ALG = 'ES256';
 
-/** The on-disk key set: private keys sign (only the active one), public parts verify. */
+/**
+ * The on-disk key set: private keys sign (only the active one), public parts verify.
+ * `environment` says what the keys were made for; production refuses any set not marked
+ * `production`, so the keys `npm start` leaves behind never sign a production code.
+ */
 export interface KeySetFile {
+  environment?: 'development' | 'production';
   activeKid: string;
   keys: (JWK & { kid: string })[];
 }
@@ -32,16 +37,26 @@ export async function generateKey(kid: string): Promise<JWK & { kid: string }> {
   return { ...(await exportJWK(privateKey)), kid, alg: RIDE_CODE_ALG };
 }
 
-export async function newKeySet(kid = `k${Date.now().toString(36)}`): Promise<KeySetFile> {
-  return { activeKid: kid, keys: [await generateKey(kid)] };
+export async function newKeySet(
+  kid = `k${Date.now().toString(36)}`,
+  environment: 'development' | 'production' = 'development',
+): Promise<KeySetFile> {
+  return { environment, activeKid: kid, keys: [await generateKey(kid)] };
 }
 
-/** Adds a fresh active key; old keys stay so codes they signed verify until they expire. */
+/**
+ * Adds a fresh active key; old keys stay so codes they signed verify until they expire.
+ * The set keeps its environment: rotating development keys never makes production ones.
+ */
 export async function rotate(
   set: KeySetFile,
   kid = `k${Date.now().toString(36)}`,
 ): Promise<KeySetFile> {
-  return { activeKid: kid, keys: [await generateKey(kid), ...set.keys] };
+  return {
+    environment: set.environment ?? 'development',
+    activeKid: kid,
+    keys: [await generateKey(kid), ...set.keys],
+  };
 }
 
 /** Public keys by kid, imported once: a tap never imports a key. */

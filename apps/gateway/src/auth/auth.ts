@@ -16,7 +16,8 @@ import {
   type Role,
 } from '@app/access-token';
 import { AppError } from '../common/errors';
-import { ACCESS_VERIFIER } from '../common/tokens';
+import { ACCESS_VERIFIER, CONFIG } from '../common/tokens';
+import type { GatewayConfig } from '../config';
 
 const ROLES_KEY = 'roles';
 const PUBLIC_KEY = 'public';
@@ -37,14 +38,15 @@ export const CurrentPrincipal = createParamDecorator(
 
 /**
  * Bearer JWT on every endpoint but the public ones. 401 when the token is missing or bad,
- * 403 for a wrong role, another rider's id, or another station. Messages never say whether
- * a rider exists.
+ * lives longer than ACCESS_TOKEN_MAX_AGE_SECONDS or lacks `iat`/`exp`; 403 for a wrong role,
+ * another rider's id, or another station. Messages never say whether a rider exists.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     @Inject(ACCESS_VERIFIER) private readonly verifier: AccessVerifier,
+    @Inject(CONFIG) private readonly config: GatewayConfig,
   ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
@@ -54,7 +56,9 @@ export class AuthGuard implements CanActivate {
     const header = req.headers.authorization;
     if (!header?.startsWith('Bearer '))
       throw new AppError('UNAUTHENTICATED', 'a bearer token is required');
-    const verified = await verifyAccessToken(this.verifier, header.slice(7).trim());
+    const verified = await verifyAccessToken(this.verifier, header.slice(7).trim(), {
+      maxAgeSeconds: this.config.accessTokenMaxAgeSeconds,
+    });
     if (!verified.ok) throw new AppError('UNAUTHENTICATED', verified.why);
     const p = verified.principal;
     req.principal = p;
