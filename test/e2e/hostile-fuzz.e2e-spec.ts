@@ -144,23 +144,35 @@ function probes(station: string): fc.Arbitrary<Probe> {
       body: enc.encode(text),
       malformed: true,
     }));
-  // The body names another gate or station than the subject it came on.
-  const disagreeing = fc.tuple(kind, token, token).map(([k, a, b]) => ({
-    subject: subjectOf(k, subjectSafe(a)),
-    body: enc.encode(
-      JSON.stringify({
-        v: 1,
-        tapId: 'disagree-0001',
-        stationId: `${station}x`,
-        gateId: b,
-        deviceId: b,
-        mode: 'entry',
-        temperatureC: 36.5,
-        credential: { kind: 'card', cardNo: 'C1' },
-      }),
-    ),
-    malformed: true,
-  }));
+  // The body names another station, another gate/device, or both, than the subject it came on.
+  // Each on its own: a probe that always mismatched the station could never catch a gateway
+  // that stopped comparing the gate. The body's ids are valid, so the disagreement alone makes
+  // the request malformed.
+  const validId = fc.stringMatching(/^[A-Za-z0-9_-]{1,32}$/);
+  const disagreeing = fc
+    .tuple(kind, fc.constantFrom('station', 'device', 'both'), validId, validId)
+    .map(([k, which, subjectDevice, other]) => {
+      const bodyDevice =
+        other === subjectDevice ? `${other.slice(0, 31)}${other.endsWith('x') ? 'y' : 'x'}` : other;
+      return {
+        subject: subjectOf(k, subjectDevice),
+        body: enc.encode(
+          JSON.stringify({
+            v: 1,
+            tapId: 'disagree-0001',
+            stationId: which === 'device' ? station : `${station}x`,
+            [k === 'tap' ? 'gateId' : 'deviceId']: which === 'station' ? subjectDevice : bodyDevice,
+            mode: 'entry',
+            temperatureC: 36.5,
+            credential:
+              k === 'tap' ? { kind: 'card', cardNo: 'C1' } : { kind: 'offline-code', code: 'X' },
+          }),
+        ),
+        malformed: true,
+      };
+    });
+  // Subject tokens the protocol forbids (too long, not ASCII, NATS-special) under a body that
+  // names gate G1: malformed unless the subject's token is G1 itself.
   const foreignSubject = fc.tuple(kind, token).map(([k, t]) => ({
     subject: subjectOf(k, subjectSafe(t)),
     body: enc.encode(
@@ -172,10 +184,11 @@ function probes(station: string): fc.Arbitrary<Probe> {
         deviceId: 'G1',
         mode: 'entry',
         temperatureC: 36.5,
-        credential: { kind: 'card', cardNo: 'C1' },
+        credential:
+          k === 'tap' ? { kind: 'card', cardNo: 'C1' } : { kind: 'offline-code', code: 'X' },
       }),
     ),
-    malformed: false,
+    malformed: subjectSafe(t) !== 'G1',
   }));
   return fc.oneof(
     // Bodies near the 1 MB NATS limit are rare: they test parsing, not the loopback's bandwidth.
