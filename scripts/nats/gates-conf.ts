@@ -10,6 +10,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import {
+  EVENTS,
+  GATEWAY_INBOX_PREFIX,
+  SCAN_SUBJECTS,
+  TAP_SUBJECTS,
+} from '../../libs/protocol/src/subjects';
 
 const ID = /^[A-Za-z0-9_-]{1,32}$/;
 
@@ -45,6 +51,28 @@ export const newPassword = (): string => randomBytes(24).toString('base64url');
 const list = (subjects: string[]): string =>
   `[${subjects.map((s) => JSON.stringify(s)).join(', ')}]`;
 
+/** A gate may answer a command once, within this long (the gateway waits 2 s for the ack). */
+const COMMAND_ACK_WINDOW = '5s';
+
+/** What the gateway publishes: replies to inboxes, gate commands, and its own broadcasts. */
+export const GATEWAY_PUBLISHES = [
+  '_INBOX.>',
+  'metro.gate.*.*.cmd',
+  EVENTS.riderRevoked,
+  EVENTS.rulesChanged,
+  `${EVENTS.stationFeed}.*`,
+];
+/** What it reads: taps, scans, the broadcasts, the authority's notices, its own inbox. */
+export const GATEWAY_SUBSCRIBES = [
+  TAP_SUBJECTS,
+  SCAN_SUBJECTS,
+  EVENTS.riderRevoked,
+  EVENTS.rulesChanged,
+  `${EVENTS.stationFeed}.*`,
+  EVENTS.authorityStatusChanged,
+  `${GATEWAY_INBOX_PREFIX}.>`,
+];
+
 function user(name: string, password: string, pub: string[], sub: string[], responses = false) {
   const publish = pub.length > 0 ? `{ allow: ${list(pub)} }` : `{ deny: [">"] }`;
   const subscribe = sub.length > 0 ? `{ allow: ${list(sub)} }` : `{ deny: [">"] }`;
@@ -56,31 +84,25 @@ function user(name: string, password: string, pub: string[], sub: string[], resp
     `        publish: ${publish}`,
     `        subscribe: ${subscribe}`,
     // Lets a device answer the gateway's commands (reply subjects only, once each).
-    ...(responses ? [`        allow_responses: true`] : []),
+    ...(responses
+      ? [`        allow_responses: { max: 1, expires: ${JSON.stringify(COMMAND_ACK_WINDOW)} }`]
+      : []),
     `      }`,
     `    }`,
   ].join('\n');
 }
 
 export function gatesConfig(a: NatsAccess): string {
+  const reserved = GATEWAY_INBOX_PREFIX.split('.')[1];
   for (const d of [...a.gates, ...a.checkpoints]) {
     if (!ID.test(d.stationId) || !ID.test(d.id))
       throw new Error(`not a valid station/device id: ${d.stationId}:${d.id}`);
+    // Its inbox would be the gateway's.
+    if (d.stationId === reserved) throw new Error(`station id "${reserved}" is reserved`);
   }
   const users = [
-    user(
-      a.gateway.user,
-      a.gateway.password,
-      ['_INBOX.>', 'metro.gate.*.*.cmd', 'gateway.events.>', '$JS.API.>'],
-      [
-        'metro.gate.*.*.tap',
-        'metro.checkpoint.*.*.scan',
-        'gateway.events.>',
-        'authority.status-changed',
-        '_INBOX.>',
-      ],
-    ),
-    user(a.authority.user, a.authority.password, ['authority.status-changed'], []),
+    user(a.gateway.user, a.gateway.password, GATEWAY_PUBLISHES, GATEWAY_SUBSCRIBES),
+    user(a.authority.user, a.authority.password, [EVENTS.authorityStatusChanged], []),
     ...a.gates.map((g) =>
       user(
         gateUser(g.stationId, g.id),

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JSONCodec, connect, type NatsConnection } from 'nats';
-import type { GateReply } from '@app/protocol';
+import { EVENTS, GATEWAY_INBOX_PREFIX, type GateReply } from '@app/protocol';
 import type { RunningAuthority } from '../../apps/health-authority/src/app';
 import {
   deviceInbox,
@@ -11,8 +11,11 @@ import {
   newPassword,
   type NatsAccess,
 } from '../../scripts/nats/gates-conf';
+import request from 'supertest';
+import { healthy, rider } from '../support/factories';
 import { PrivateNats } from '../support/nats-server';
 import {
+  bearer,
   startAuthority,
   startTestGateway,
   uniqueId,
@@ -20,6 +23,9 @@ import {
 } from '../support/stack';
 
 const json = JSONCodec<unknown>();
+/** A NATS status's data (an error with its permission context, or a server name) as text. */
+const statusText = (d: unknown): string =>
+  d instanceof Error ? `${d.message} ${JSON.stringify(d)}` : JSON.stringify(d);
 const STATION = 'S0312';
 
 /** A NATS server run with the generated per-device config, and a gateway using its own user. */
@@ -42,6 +48,8 @@ describe('gates authenticate to NATS and may speak only for themselves', () => {
   let gw: GatewayUnderTest;
   let gate1: NatsConnection;
   const extra: NatsConnection[] = [];
+  /** Anything the server refused the gateway: its user must allow all the gateway does. */
+  const gatewayErrors: string[] = [];
 
   const gateConnect = (gateId: string, password: string) =>
     connect({
@@ -73,6 +81,10 @@ describe('gates authenticate to NATS and may speak only for themselves', () => {
       },
     });
     gate1 = await gateConnect(g01, access.gates[0].password);
+    void (async () => {
+      for await (const s of gw.nats.status())
+        if (s.type === 'error') gatewayErrors.push(statusText(s.data));
+    })();
   });
 
   afterAll(async () => {
@@ -144,6 +156,126 @@ describe('gates authenticate to NATS and may speak only for themselves', () => {
     );
     expect(json.decode(ack.data)).toEqual({ v: 1, ok: true });
     sub.unsubscribe();
+  });
+
+  /**
+   * Publishes once as `nc`; resolves with the server's permission error, or null if none came.
+   * The server names no subject in it, so callers publish one refused subject at a time.
+   */
+  async function publishRefused(nc: NatsConnection, subject: string): Promise<string | null> {
+    const seen = new Promise<string | null>((resolve) => {
+      const timer = setTimeout(() => resolve(null), 1_000);
+      void (async () => {
+        for await (const s of nc.status())
+          if (s.type === 'error' && /PERMISSIONS_VIOLATION/i.test(statusText(s.data))) {
+            clearTimeout(timer);
+            return resolve(`permissions violation on ${subject}`);
+          }
+      })();
+    });
+    nc.publish(subject, json.encode({ v: 1, cmd: 'open-once', passId: 'forged', reason: 'x' }));
+    return seen;
+  }
+
+  /** Subscribes as `nc` and counts what arrives on `subject`. */
+  async function listen(nc: NatsConnection, subject: string): Promise<{ count: () => number }> {
+    let n = 0;
+    nc.subscribe(subject, { callback: () => n++ });
+    await nc.flush();
+    return { count: () => n };
+  }
+
+  it("refuses G01 commanding another gate: G02's cmd subject never carries it", async () => {
+    const gate2 = await gateConnect(g02, access.gates[1].password);
+    extra.push(gate2);
+    const heard = await listen(gate2, `metro.gate.${STATION}.${g02}.cmd`);
+    const refused = await publishRefused(gate1, `metro.gate.${STATION}.${g02}.cmd`);
+    expect(refused).toMatch(/permissions violation/i);
+    // Its own cmd subject is the gateway's to publish on, not the gate's.
+    expect(await publishRefused(gate1, `metro.gate.${STATION}.${g01}.cmd`)).toMatch(
+      /permissions violation/i,
+    );
+    await gate2.flush();
+    expect(heard.count()).toBe(0);
+  });
+
+  it("refuses G01 publishing the gateway's broadcasts or the authority's notices", async () => {
+    // A second connection of the gateway's user listens where the instances listen.
+    const gwUser = await connect({
+      servers: server.url,
+      user: access.gateway.user,
+      pass: access.gateway.password,
+      inboxPrefix: GATEWAY_INBOX_PREFIX,
+      maxReconnectAttempts: 0,
+    });
+    extra.push(gwUser);
+    for (const subject of [
+      EVENTS.rulesChanged,
+      EVENTS.riderRevoked,
+      `${EVENTS.stationFeed}.${STATION}`,
+      EVENTS.authorityStatusChanged,
+      'gateway.events.anything',
+    ]) {
+      const heard = subject.endsWith('anything') ? null : await listen(gwUser, subject);
+      expect({ subject, refused: await publishRefused(gate1, subject) }).toEqual({
+        subject,
+        refused: expect.stringMatching(/permissions violation/i),
+      });
+      await gwUser.flush();
+      expect({ subject, heard: heard?.count() ?? 0 }).toEqual({ subject, heard: 0 });
+    }
+  });
+
+  it("gives the gateway's own user only what the gateway uses", async () => {
+    const gwUser = await connect({
+      servers: server.url,
+      user: access.gateway.user,
+      pass: access.gateway.password,
+      maxReconnectAttempts: 0,
+    });
+    extra.push(gwUser);
+    // It may not speak for a gate, use JetStream, or invent broadcasts...
+    for (const subject of [
+      `metro.gate.${STATION}.${g01}.tap`,
+      `metro.checkpoint.${STATION}.D01.scan`,
+      '$JS.API.STREAM.LIST',
+      'gateway.events.anything',
+      EVENTS.authorityStatusChanged,
+    ])
+      expect({ subject, refused: await publishRefused(gwUser, subject) }).toEqual({
+        subject,
+        refused: expect.stringMatching(/permissions violation/i),
+      });
+    // ...nor read a device's inbox or every inbox.
+    for (const subject of [`${deviceInbox(STATION, g01)}.>`, '_INBOX.>']) {
+      const ended = await new Promise<string>((resolve) => {
+        const timer = setTimeout(() => resolve('still open'), 1_000);
+        gwUser.subscribe(subject, {
+          callback: (err) => {
+            clearTimeout(timer);
+            resolve(err ? err.message : 'a message arrived');
+          },
+        });
+      });
+      expect({ subject, ended }).toEqual({
+        subject,
+        ended: expect.stringMatching(/permissions violation/i),
+      });
+    }
+  });
+
+  it('lets the gateway do all it does with its own user: no violation on its connection', async () => {
+    // Taps answered see-staff (the station feed was published), a command sent (its inbox
+    // read) above; now a revocation and a rule change are broadcast.
+    const r = await rider(gw.url, authority.url, healthy(Date.now()));
+    await request(gw.url)
+      .delete(`/riders/${r.riderId}/authorization`)
+      .set(await bearer({ sub: r.riderId, role: 'rider' }))
+      .expect(204);
+    gw.nats.publish(EVENTS.rulesChanged, json.encode({ hint: true }));
+    await gw.nats.flush();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(gatewayErrors).toEqual([]);
   });
 
   it('refuses a wrong password, and gives anonymous clients nothing to publish', async () => {

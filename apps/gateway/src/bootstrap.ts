@@ -6,6 +6,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { connect, type NatsConnection } from 'nats';
 import { createPool, runMigrations } from '@app/persistence';
+import { GATEWAY_INBOX_PREFIX } from '@app/protocol';
 import { loadKeySet, type KeySetFile, type LoadedKeySet } from '@app/ride-code';
 import { accessVerifier, type AccessKeyFile, type AccessVerifier } from '@app/access-token';
 import { GatewayModule } from './app.module';
@@ -13,11 +14,7 @@ import { systemClock, type Clock } from './common/clock';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { createLogger, type Logger } from './common/logger';
 import { mountConsole } from './feed/console.static';
-import {
-  productionKeyFileRefusals,
-  refuseDevelopmentDefaults,
-  type GatewayConfig,
-} from './config';
+import { productionKeyFileRefusals, refuseDevelopmentDefaults, type GatewayConfig } from './config';
 
 export interface GatewayOptions {
   clock?: Clock;
@@ -80,6 +77,8 @@ export function connectNats(url: string, name: string, logger: Logger): Promise<
     servers,
     ...(user !== undefined ? { user, pass } : {}),
     name,
+    // Its own inbox prefix, so its NATS user may read its replies and no device's.
+    inboxPrefix: GATEWAY_INBOX_PREFIX,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
     waitOnFirstConnect: true,

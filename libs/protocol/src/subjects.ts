@@ -10,10 +10,18 @@ export const scanSubject = (stationId: string, deviceId: string): string =>
 export const gateCommandSubject = (stationId: string, gateId: string): string =>
   `metro.gate.${stationId}.${gateId}.cmd`;
 
+/**
+ * The gateway's own inbox (replies to its gate commands). `gateway` is never a station id in a
+ * per-device NATS config, so no device inbox (`_INBOX.<stationId>.<deviceId>`) overlaps it.
+ */
+export const GATEWAY_INBOX_PREFIX = '_INBOX.gateway';
+
 /** Internal broadcast subjects: every gateway instance listens, no queue group. */
 export const EVENTS = {
   riderRevoked: 'gateway.events.rider-revoked',
   rulesChanged: 'gateway.events.rules-changed',
+  /** Followed by `.<stationId>`: the see-staff and deny replies staff consoles show. */
+  stationFeed: 'gateway.events.station-feed',
   /** Published by the health authority. Carries a consent id, never a health value. */
   authorityStatusChanged: 'authority.status-changed',
 } as const;

@@ -8,6 +8,7 @@ import {
 import { JSONCodec, type NatsConnection, type Subscription } from 'nats';
 import { Subject, filter, interval, map, merge, takeUntil, type Observable } from 'rxjs';
 import {
+  EVENTS,
   ID_PATTERN,
   REASONS,
   displayFor,
@@ -20,7 +21,7 @@ import type { Logger } from '../common/logger';
 import { LOGGER, NATS } from '../common/tokens';
 
 /** Every instance publishes its staff-relevant replies here; every instance relays them all. */
-export const STATION_FEED_SUBJECT = 'gateway.events.station-feed';
+export const STATION_FEED_SUBJECT = EVENTS.stationFeed;
 
 /** What a staff console sees of one tap: never a health value, only reasons, gate and time. */
 export interface FeedEvent {
