@@ -6,6 +6,7 @@ import { CheckinRetention1700000000030 } from './1700000000030-CheckinRetention'
 import { AdmitTaps1700000000040 } from './1700000000040-AdmitTaps';
 import { AdmitTapsLean1700000000050 } from './1700000000050-AdmitTapsLean';
 import { AdmitTapsIndexOnly1700000000060 } from './1700000000060-AdmitTapsIndexOnly';
+import { StaffVerifications1700000000070 } from './1700000000070-StaffVerifications';
 
 /** Listed explicitly so ts-node, jest and compiled builds all load the same set. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   AdmitTaps1700000000040,
   AdmitTapsLean1700000000050,
   AdmitTapsIndexOnly1700000000060,
+  StaffVerifications1700000000070,
 ];

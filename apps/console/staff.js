@@ -162,16 +162,14 @@ function wireDesk() {
       r.pass ? t('passed') : t('notPassed'),
       ...(r.reasons.length ? [r.reasons.join(', ')] : []),
       ...(r.codeStatus ? [`${t('code')}: ${r.codeStatus}`] : []),
+      `${t('verification')} ${r.verificationId}`,
     ]);
-    if (r.pass) {
-      field(form('register'), 'evidence').value = kind;
-      field(form('pass'), 'evidence').value = kind;
-    }
+    offerVerification(r);
   });
 
   onSubmit('register', async (f) => {
     /** @type {Record<string, string>} */
-    const body = { evidence: value(f, 'evidence') };
+    const body = { verificationId: needVerification(f) };
     const idNumber = value(f, 'idNumber');
     if (idNumber) body.idNumber = idNumber;
     if (mediumOfCase()) body.mediumNo = mediumOfCase();
@@ -180,6 +178,7 @@ function wireDesk() {
     show($('register-result'), 'ok', [
       `${t('registered')} ${r.checkInId}`,
       clockTime(r.checkedInAt),
+      `${t('verification')} ${r.verificationId}`,
     ]);
   });
 
@@ -188,15 +187,19 @@ function wireDesk() {
       f.querySelector('input[name="bind"]:checked')
     );
     const key = bind?.value ?? 'ticketNo';
+    const target =
+      key === 'gateId' ? gateOfCase() : key === 'rideCode' ? value(f, 'rideCode') : mediumOfCase();
     const body = {
-      [key]: key === 'gateId' ? gateOfCase() : mediumOfCase(),
+      [key]: target,
       expiresInMinutes: Number(value(f, 'expiresInMinutes')),
-      evidence: value(f, 'evidence'),
+      verificationId: needVerification(f),
     };
     const r = await api(token, 'POST', `${base()}/desk/passes`, body);
+    field(f, 'rideCode').value = '';
     show($('pass-result'), 'ok', [
       `${t('passIssued')}: ${r.boundTo}`,
       `${t('expiresAt')} ${clockTime(r.expiresAt)}`,
+      `${t('verification')} ${r.verificationId}`,
     ]);
   });
 
@@ -212,6 +215,23 @@ function wireDesk() {
   });
 
   wireLookup();
+}
+
+/**
+ * A verification that passed is offered to the registration and pass forms; one that did not
+ * clears them, so nothing is registered on the strength of a failed check.
+ * @param {{ pass: boolean, verificationId: string }} r
+ */
+function offerVerification(r) {
+  for (const id of ['register', 'pass'])
+    field(form(id), 'verificationId').value = r.pass ? r.verificationId : '';
+}
+
+/** The verification a form names, or an error the form shows. @param {HTMLFormElement} f */
+function needVerification(f) {
+  const id = value(f, 'verificationId');
+  if (!id) throw new Error(t('needVerification'));
+  return id;
 }
 
 /** Shown for 10 s at most, then gone from the screen and from this page's memory. */
@@ -234,6 +254,7 @@ function wireLookup() {
     /** @type {HTMLInputElement} */ (field(f, 'riderPresent')).checked = false;
     api(token, 'POST', `${base()}/desk/id-lookups`, body)
       .then((/** @type {any} */ r) => {
+        offerVerification(r);
         const until = Math.min(
           Date.parse(r.displayUntil) || Infinity,
           Date.now() + LOOKUP_SHOWN_MS,

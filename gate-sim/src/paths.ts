@@ -241,12 +241,14 @@ const RUN: Record<PathKind, Runner> = {
       res,
       'offline code at the gate',
     );
-    const v = await desk<{ pass: boolean }>(ctx, 'POST', 'desk/verify/offline-code', {
-      code,
-      idNumber,
-    });
+    const v = await desk<{ pass: boolean; verificationId: string }>(
+      ctx,
+      'POST',
+      'desk/verify/offline-code',
+      { code, idNumber },
+    );
     if (!v.pass) return;
-    await desk(ctx, 'POST', 'desk/registrations', { evidence: 'offline-code', idNumber });
+    await desk(ctx, 'POST', 'desk/registrations', { verificationId: v.verificationId, idNumber });
     const open = await desk<{ acknowledged: boolean }>(
       ctx,
       'POST',
@@ -425,15 +427,17 @@ async function clearWithPass(
   bind: { ticketNo: string },
   credential: { kind: 'day-ticket' | 'companion-ticket'; ticketNo: string },
 ): Promise<void> {
-  const report = await desk<{ pass: boolean }>(ctx, 'POST', 'desk/verify/test-report', {
-    source: 'paper',
-    sampledAt: formatShanghai(ctx.now() - 20 * HOUR_MS),
-  });
+  const report = await desk<{ pass: boolean; verificationId: string }>(
+    ctx,
+    'POST',
+    'desk/verify/test-report',
+    { source: 'paper', sampledAt: formatShanghai(ctx.now() - 20 * HOUR_MS) },
+  );
   if (!report.pass) return;
   await desk(ctx, 'POST', 'desk/passes', {
     ...bind,
     expiresInMinutes: 10,
-    evidence: 'test-report',
+    verificationId: report.verificationId,
   });
   ctx.paths.tally(path).clearedByStaff += 1;
   const again = await ctx.gate.tap({ mode: 'entry', temperatureC: 36.5, credential });

@@ -1,7 +1,7 @@
 import type { NatsConnection } from 'nats';
 import type { GateCommand } from '@app/protocol';
 import { respondToCommands, type CommandResponder } from '../../gate-sim/src/gate';
-import { healthy, person } from '../support/factories';
+import { healthy, person, rideCode, rider } from '../support/factories';
 import {
   bearer,
   natsClient,
@@ -93,10 +93,18 @@ describe('the staff desk in a browser', () => {
     await eventually(async () =>
       expect(await text(page.locator('#verify-result'))).toContain('Verified'),
     );
+    // The registration names the verification that just passed.
+    const verificationId = await page
+      .locator('#register')
+      .getByLabel('Verification (one that passed)')
+      .inputValue();
+    expect(verificationId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await text(page.locator('#verify-result'))).toContain(verificationId);
     await page.locator('#register').getByRole('button', { name: 'Manual registration' }).click();
     await eventually(async () =>
       expect(await text(page.locator('#register-result'))).toMatch(/Registered, check-in \S+/),
     );
+    expect(await text(page.locator('#register-result'))).toContain(verificationId);
 
     await page.locator('#open').getByRole('button', { name: 'Open', exact: true }).click();
     await eventually(async () =>
@@ -117,6 +125,37 @@ describe('the staff desk in a browser', () => {
     await keepScreenshot('staff-zh', page);
     await page.locator('#lang').click();
     expect(await text(page.locator('h1'))).toBe('Station staff desk');
+  });
+
+  it("issues a pass for a rider's next entry from the ride code scanned at the desk", async () => {
+    const r = await rider(gw.url, authority.url, { ...healthy(Date.now()), authorized: false });
+    const code = await rideCode(gw.url, r.riderId);
+    const pass = page.locator('#pass');
+    // A failed check offers nothing to the pass form.
+    const verify = page.locator('#verify');
+    await verify.locator('select[name="evidence"]').selectOption('temperature');
+    await verify.getByLabel('Temperature °C').fill('38.2');
+    await verify.getByRole('button', { name: 'Verify evidence' }).click();
+    await eventually(async () =>
+      expect(await text(page.locator('#verify-result'))).toContain('Not verified'),
+    );
+    expect(await pass.getByLabel('Verification (one that passed)').inputValue()).toBe('');
+    await pass.getByLabel("The rider's next entry with their ride code").check();
+    await pass.getByLabel('Ride code scanned at the desk').fill(code);
+    await pass.getByRole('button', { name: 'One-time pass' }).click();
+    await eventually(async () =>
+      expect(await text(page.locator('#pass-result'))).toContain('Verify evidence first'),
+    );
+
+    await verify.getByLabel('Temperature °C').fill('36.5');
+    await verify.getByRole('button', { name: 'Verify evidence' }).click();
+    await eventually(async () =>
+      expect(await text(page.locator('#verify-result'))).toContain('Verified'),
+    );
+    await pass.getByRole('button', { name: 'One-time pass' }).click();
+    await eventually(async () =>
+      expect(await text(page.locator('#pass-result'))).toContain(`Pass issued: rider:${r.riderId}`),
+    );
   });
 
   it('shows the server message for an ID lookup without the rider present', async () => {

@@ -7,7 +7,8 @@ import {
   type GateCommand,
   type GateReply,
 } from '@app/protocol';
-import { healthy, person } from '../support/factories';
+import { randomUUID } from 'node:crypto';
+import { healthy, person, rideCode, rider } from '../support/factories';
 import {
   AUTHORITY_KEY,
   bearer,
@@ -69,6 +70,19 @@ describe('the station staff desk', () => {
       outcome,
       reasons: [...reasons].sort(),
     });
+  /** A temperature re-measure that passes: the simplest verification a registration can name. */
+  const passing = async (station = STATION): Promise<string> => {
+    const res = await desk('desk/verify/temperature', { temperatureC: 36.5 }, station);
+    expect(res.body).toMatchObject({ pass: true });
+    return res.body.verificationId as string;
+  };
+  const verifications = async () =>
+    (
+      await db.query<{ evidence: string; verdict: string; station_id: string }>(
+        'SELECT evidence, verdict, station_id FROM staff_verifications WHERE staff_id = $1 ORDER BY at, id',
+        [staffId],
+      )
+    ).rows;
   const issueOffline = async (idNumber: string): Promise<string> => {
     const res = await authorityApi()
       .post(`/v1/persons/${idNumber}/offline-codes`)
@@ -84,8 +98,15 @@ describe('the station staff desk', () => {
       ['desk/verify/offline-code', { code: 'x', idNumber: '310101195001011234' }],
       ['desk/verify/relative-code', { code: 'x' }],
       ['desk/verify/elderly-child', { idNumber: '310101195001011234', name: '张' }],
-      ['desk/registrations', { evidence: 'venue-code' }],
-      ['desk/passes', { gateId: 'G01', expiresInMinutes: 5, evidence: 'venue-code' }],
+      ['desk/registrations', { verificationId: '00000000-0000-4000-8000-000000000000' }],
+      [
+        'desk/passes',
+        {
+          gateId: 'G01',
+          expiresInMinutes: 5,
+          verificationId: '00000000-0000-4000-8000-000000000000',
+        },
+      ],
       ['desk/id-lookups', { idNumber: '310101195001011234', riderPresent: true }],
       ['gates/G01/open', { reason: 'staff-verified' }],
     ])('POST /stations/S0601/%s as staff of S0312', async (path, body) => {
@@ -115,11 +136,13 @@ describe('the station staff desk', () => {
       const ok = await desk('desk/verify/offline-code', { code: first, idNumber: elderly });
       expect(ok.status).toBe(200);
       expect(ok.body).toEqual({
+        verificationId: expect.stringMatching(/^[0-9a-f-]{36}$/),
         pass: true,
         reasons: [],
         evidence: 'offline-code',
         codeStatus: 'valid',
         policyVersion: 'rv-20220601-pilot',
+        usableUntil: formatShanghai(clock.now() + 30 * MINUTE),
       });
       const stranger = await person(authority.url, healthy(clock.now()));
       const wrong = await desk('desk/verify/offline-code', { code: first, idNumber: stranger });
@@ -267,11 +290,16 @@ describe('the station staff desk', () => {
   });
 
   describe('manual registration and one-time passes', () => {
-    it('registration writes the venue check-in, keyed by hash, and is audited', async () => {
+    it('registration writes the venue check-in, keyed by hash, names its verification, and is audited', async () => {
       const idNumber = randomIdNumber({ birthYear: 1950 });
-      const res = await desk('desk/registrations', { evidence: 'offline-code', idNumber });
+      const verificationId = await passing();
+      const res = await desk('desk/registrations', { verificationId, idNumber });
       expect(res.status).toBe(201);
-      expect(res.body.checkedInAt).toBe(formatShanghai(clock.now()));
+      expect(res.body).toEqual({
+        checkInId: expect.any(String),
+        checkedInAt: formatShanghai(clock.now()),
+        verificationId,
+      });
       const row = await db.query<{
         station_id: string;
         gate_id: string;
@@ -283,32 +311,129 @@ describe('the station staff desk', () => {
       expect(row.rows[0]).toMatchObject({
         station_id: STATION,
         gate_id: 'desk',
-        medium: 'desk:offline-code',
+        medium: 'desk:temperature',
       });
       expect(row.rows[0].person_key.equals(hashIdNumber(gw.config.idHashKey, idNumber))).toBe(true);
+      const v = await db.query(
+        'SELECT registration_check_in FROM staff_verifications WHERE id = $1',
+        [verificationId],
+      );
+      expect(v.rows).toEqual([{ registration_check_in: res.body.checkInId }]);
       expect(await audit()).toEqual([
+        { act: 'verify', evidence: 'temperature', outcome: 'pass', station_id: STATION },
         {
           act: 'registration',
-          evidence: 'offline-code',
+          evidence: 'temperature',
           outcome: 'registered',
           station_id: STATION,
         },
       ]);
+      const ids = await db.query<{ verification_id: string }>(
+        'SELECT verification_id FROM staff_audit WHERE staff_id = $1 ORDER BY id',
+        [staffId],
+      );
+      expect(ids.rows.map((r) => r.verification_id)).toEqual([verificationId, verificationId]);
+    });
+
+    it('a registration checked in on an offline code keeps the hash of the ID card it was checked with', async () => {
+      const elderly = await person(authority.url, { ...healthy(clock.now()), birthYear: 1950 });
+      const code = await issueOffline(elderly);
+      const checked = await desk('desk/verify/offline-code', { code, idNumber: elderly });
+      const res = await desk('desk/registrations', { verificationId: checked.body.verificationId });
+      expect(res.status).toBe(201);
+      const row = await db.query<{ medium: string; person_key: Buffer }>(
+        'SELECT medium, person_key FROM check_ins WHERE id = $1',
+        [res.body.checkInId],
+      );
+      expect(row.rows[0].medium).toBe('desk:offline-code');
+      expect(row.rows[0].person_key.equals(hashIdNumber(gw.config.idHashKey, elderly))).toBe(true);
+      // The same evidence does not register somebody else.
+      const other = await desk('desk/registrations', {
+        verificationId: (await desk('desk/verify/offline-code', { code, idNumber: elderly })).body
+          .verificationId,
+        idNumber: randomIdNumber(),
+      });
+      expect(other.status).toBe(422);
+      expect(other.body.code).toBe('VERIFICATION_OTHER_PERSON');
+    });
+
+    it('a registration or a pass without a verification that passed here, recently, once, is refused', async () => {
+      const checkIns = async () =>
+        (
+          await db.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM check_ins WHERE station_id = $1 AND gate_id = 'desk'`,
+            [STATION],
+          )
+        ).rows[0].n;
+      const before = await checkIns();
+      const refused = async (body: object, status: number, code: string) => {
+        const reg = await desk('desk/registrations', body);
+        expect({ status: reg.status, code: reg.body.code }).toEqual({ status, code });
+        const pass = await desk('desk/passes', {
+          ...body,
+          cardNo: uniqueId('C'),
+          expiresInMinutes: 5,
+        });
+        expect({ status: pass.status, code: pass.body.code }).toEqual({ status, code });
+      };
+      await refused({}, 400, 'VALIDATION_FAILED');
+      await refused({ evidence: 'venue-code' }, 400, 'VALIDATION_FAILED');
+      await refused({ verificationId: 'not-an-id' }, 400, 'VALIDATION_FAILED');
+      await refused(
+        { verificationId: '00000000-0000-4000-8000-000000000001' },
+        404,
+        'VERIFICATION_NOT_FOUND',
+      );
+      // A failed check justifies nothing.
+      const fever = (await desk('desk/verify/temperature', { temperatureC: 38.1 })).body;
+      expect(fever).toMatchObject({ pass: false, verificationId: expect.any(String) });
+      await refused({ verificationId: fever.verificationId }, 422, 'VERIFICATION_NOT_PASSED');
+      // Another station's verification is not this station's.
+      const elsewhere = await request(gw.url)
+        .post(`/stations/${OTHER}/desk/verify/temperature`)
+        .set(await bearer({ sub: staffId, role: 'staff', station: OTHER }))
+        .send({ temperatureC: 36.5 })
+        .expect(200);
+      await refused(
+        { verificationId: elsewhere.body.verificationId },
+        404,
+        'VERIFICATION_NOT_FOUND',
+      );
+      // Usable for 30 minutes, to the millisecond.
+      const verifiedAt = clock.now();
+      const old = await passing();
+      clock.set(verifiedAt + 30 * MINUTE);
+      await refused({ verificationId: old }, 422, 'VERIFICATION_EXPIRED');
+      clock.set(verifiedAt + 30 * MINUTE - 1);
+      expect((await desk('desk/registrations', { verificationId: old })).status).toBe(201);
+      // Once for a registration, once for a pass.
+      const twice = await desk('desk/registrations', { verificationId: old });
+      expect({ status: twice.status, code: twice.body.code }).toEqual({
+        status: 409,
+        code: 'VERIFICATION_USED',
+      });
+      const pass = { verificationId: old, cardNo: uniqueId('C'), expiresInMinutes: 5 };
+      expect((await desk('desk/passes', pass)).status).toBe(201);
+      expect((await desk('desk/passes', pass)).body.code).toBe('VERIFICATION_USED');
+      expect(await checkIns()).toBe(before + 1);
     });
 
     it('a pass bound to a ticket opens it once; a refused tap does not spend it', async () => {
       const ticketNo = uniqueId('CT');
       const credential = { kind: 'companion-ticket' as const, ticketNo };
-      const issued = await desk('desk/passes', {
-        ticketNo,
-        expiresInMinutes: 10,
-        evidence: 'test-report',
-      });
+      const verificationId = await passing();
+      const issued = await desk('desk/passes', { ticketNo, expiresInMinutes: 10, verificationId });
       expect(issued.status).toBe(201);
       expect(issued.body).toEqual({
         passId: expect.any(String),
         boundTo: `ticket:${ticketNo}`,
         expiresAt: formatShanghai(clock.now() + 10 * MINUTE),
+        verificationId,
+      });
+      const again = await desk('desk/passes', { ticketNo, expiresInMinutes: 10, verificationId });
+      expect({ status: again.status, code: again.body.code }).toEqual({
+        status: 409,
+        code: 'VERIFICATION_USED',
       });
       // Another station's gate does not honour it.
       expectReply(await tap(nc, { stationId: OTHER, gateId: 'G01', credential }), 'see-staff', [
@@ -339,8 +464,9 @@ describe('the station staff desk', () => {
 
     it('a pass bound to a gate opens the next card or ticket there, and expires exactly on time', async () => {
       const gateId = uniqueId('G');
+      const verificationId = await passing();
       const issuedAt = clock.now();
-      await desk('desk/passes', { gateId, expiresInMinutes: 1, evidence: 'venue-code' }).then((r) =>
+      await desk('desk/passes', { gateId, expiresInMinutes: 1, verificationId }).then((r) =>
         expect(r.status).toBe(201),
       );
       const sj = { kind: 'single-journey' as const, ticketNo: uniqueId('SJ') };
@@ -364,7 +490,13 @@ describe('the station staff desk', () => {
     it('a gate pass is spent once, even by taps that arrive together', async () => {
       const gateId = uniqueId('G');
       expect(
-        (await desk('desk/passes', { gateId, expiresInMinutes: 5, evidence: 'venue-code' })).status,
+        (
+          await desk('desk/passes', {
+            gateId,
+            expiresInMinutes: 5,
+            verificationId: await passing(),
+          })
+        ).status,
       ).toBe(201);
       const replies = await Promise.all(
         Array.from({ length: 8 }, () =>
@@ -379,16 +511,200 @@ describe('the station staff desk', () => {
       expect(replies.filter((r) => r.reasons.includes('VENUE_CHECK_REQUIRED'))).toHaveLength(7);
     });
 
-    it('a pass names exactly one card, ticket or gate, for 1..60 minutes', async () => {
+    it('a pass names exactly one card, ticket, gate or rider, for 1..60 minutes', async () => {
+      const verificationId = await passing();
       for (const body of [
-        { expiresInMinutes: 5, evidence: 'venue-code' },
-        { cardNo: 'C1', gateId: 'G1', expiresInMinutes: 5, evidence: 'venue-code' },
-        { cardNo: 'C1', expiresInMinutes: 0, evidence: 'venue-code' },
-        { cardNo: 'C1', expiresInMinutes: 61, evidence: 'venue-code' },
-        { gateId: 'G.1', expiresInMinutes: 5, evidence: 'venue-code' },
+        { expiresInMinutes: 5 },
+        { cardNo: 'C1', gateId: 'G1', expiresInMinutes: 5 },
+        { cardNo: 'C1', riderId: randomUUID(), expiresInMinutes: 5 },
+        { cardNo: 'C1', expiresInMinutes: 0 },
+        { cardNo: 'C1', expiresInMinutes: 61 },
+        { gateId: 'G.1', expiresInMinutes: 5 },
+        { riderId: 'not-a-rider', expiresInMinutes: 5 },
       ]) {
-        expect((await desk('desk/passes', body)).status).toBe(400);
+        expect((await desk('desk/passes', { ...body, verificationId })).status).toBe(400);
       }
+    });
+
+    describe('a pass for a rider sent to staff (their next entry with their ride code)', () => {
+      const unauthorized = () =>
+        rider(gw.url, authority.url, {
+          ...healthy(clock.now()),
+          authorized: false,
+          birthYear: 1950,
+        });
+      const riderPasses = async (riderId: string) =>
+        (
+          await db.query<{ bound_kind: string; verification_id: string; station_id: string }>(
+            `SELECT bound_kind, verification_id, station_id FROM staff_passes WHERE bound_to = $1`,
+            [`rider:${riderId}`],
+          )
+        ).rows;
+
+      it('from the ride code scanned at the desk, which stays unspent', async () => {
+        const r = await unauthorized();
+        const code = await rideCode(gw.url, r.riderId);
+        const verificationId = await passing();
+        const res = await desk('desk/passes', {
+          rideCode: code,
+          expiresInMinutes: 10,
+          verificationId,
+        });
+        expect(res.status).toBe(201);
+        expect(res.body).toEqual({
+          passId: expect.any(String),
+          boundTo: `rider:${r.riderId}`,
+          expiresAt: formatShanghai(clock.now() + 10 * MINUTE),
+          verificationId,
+        });
+        expect(await riderPasses(r.riderId)).toEqual([
+          { bound_kind: 'rider', verification_id: verificationId, station_id: STATION },
+        ]);
+        const used = await db.query('SELECT 1 FROM ride_code_uses WHERE jti = $1', [
+          JSON.parse(Buffer.from(code.split('.')[1], 'base64url').toString()).jti,
+        ]);
+        expect(used.rows).toEqual([]);
+      });
+
+      it('from the rider id', async () => {
+        const r = await unauthorized();
+        const verificationId = await passing();
+        const res = await desk('desk/passes', {
+          riderId: r.riderId,
+          expiresInMinutes: 5,
+          verificationId,
+        });
+        expect(res.status).toBe(201);
+        expect(res.body.boundTo).toBe(`rider:${r.riderId}`);
+      });
+
+      it('refuses a forged or expired ride code, an unknown rider, and evidence about someone else', async () => {
+        const r = await unauthorized();
+        const forged = (await rideCode(gw.url, r.riderId)).slice(0, -4) + 'AAAA';
+        const cases: [object, number, string][] = [
+          [{ rideCode: forged }, 422, 'CODE_INVALID'],
+          [{ rideCode: 'not.a.code' }, 422, 'CODE_INVALID'],
+          [{ riderId: randomUUID() }, 404, 'RIDER_NOT_FOUND'],
+        ];
+        for (const [body, status, code] of cases) {
+          const res = await desk('desk/passes', {
+            ...body,
+            expiresInMinutes: 5,
+            verificationId: await passing(),
+          });
+          expect({ status: res.status, code: res.body.code }).toEqual({ status, code });
+        }
+        const minted = await rideCode(gw.url, r.riderId);
+        clock.set(clock.now() + 10 * MINUTE);
+        const expired = await desk('desk/passes', {
+          rideCode: minted,
+          expiresInMinutes: 5,
+          verificationId: await passing(),
+        });
+        expect(expired.body.code).toBe('CODE_EXPIRED');
+        // An elderly/child lookup of another person does not clear this rider's account.
+        const other = await person(authority.url, { ...healthy(clock.now()), birthYear: 1950 });
+        const lookup = await desk('desk/verify/elderly-child', {
+          idNumber: other,
+          name: '测试乘客',
+        });
+        expect(lookup.body.pass).toBe(true);
+        const res = await desk('desk/passes', {
+          riderId: r.riderId,
+          expiresInMinutes: 5,
+          verificationId: lookup.body.verificationId,
+        });
+        expect({ status: res.status, code: res.body.code }).toEqual({
+          status: 422,
+          code: 'VERIFICATION_OTHER_PERSON',
+        });
+        // The rider's own lookup does.
+        const own = await desk('desk/verify/elderly-child', {
+          idNumber: r.idNumber,
+          name: '测试乘客',
+        });
+        expect(own.body.pass).toBe(true);
+        const ok = await desk('desk/passes', {
+          riderId: r.riderId,
+          expiresInMinutes: 5,
+          verificationId: own.body.verificationId,
+        });
+        expect(ok.status).toBe(201);
+        expect(await riderPasses(r.riderId)).toHaveLength(1);
+      });
+    });
+  });
+
+  describe('verifications', () => {
+    it('every check the desk performs gets an id and a record of what was checked and its verdict, never a value', async () => {
+      const idNumber = await person(authority.url, {
+        colour: 'yellow',
+        negativeTestsAt: [clock.now() - 5 * HOUR],
+        birthYear: 1950,
+      });
+      const sampledAt = formatShanghai(clock.now() - 5 * HOUR);
+      const answers = [
+        await desk('desk/verify/temperature', { temperatureC: 37.91 }),
+        await desk('desk/verify/test-report', { source: 'paper', sampledAt }),
+        await desk('desk/verify/elderly-child', { idNumber, name: '测试乘客' }),
+        await desk('desk/id-lookups', { idNumber, riderPresent: true }),
+        await desk('desk/verify/offline-code', { code: 'OFF-none', idNumber }),
+        await desk('desk/verify/relative-code', { code: 'REL-none' }),
+      ];
+      const ids = answers.map((a) => a.body.verificationId as string);
+      expect(new Set(ids).size).toBe(6);
+      const rows = await db.query(
+        'SELECT * FROM staff_verifications WHERE id = ANY($1::uuid[]) ORDER BY at, id',
+        [ids],
+      );
+      expect(
+        rows.rows
+          .map((r: { evidence: string; verdict: string }) => `${r.evidence}:${r.verdict}`)
+          .sort(),
+      ).toEqual(
+        [
+          'temperature:fail',
+          'test-report:pass',
+          'elderly-child:fail',
+          'id-number:fail',
+          'offline-code:fail',
+          'relative-code:fail',
+        ].sort(),
+      );
+      const keyed = rows.rows.filter((r: { person_key: Buffer | null }) => r.person_key !== null);
+      expect(keyed).toHaveLength(3);
+      for (const r of keyed)
+        expect((r.person_key as Buffer).equals(hashIdNumber(gw.config.idHashKey, idNumber))).toBe(
+          true,
+        );
+      const stored = JSON.stringify(rows.rows);
+      for (const value of ['yellow', '37.91', sampledAt, sampledAt.slice(0, 16), idNumber])
+        expect(stored).not.toContain(value);
+      expect((await verifications()).every((v) => v.station_id === STATION)).toBe(true);
+    });
+
+    it('a check that ends in an error is recorded too, and its id is in the error body', async () => {
+      const adult = await person(authority.url, {
+        ...healthy(clock.now()),
+        birthYear: 1990,
+        name: '钱',
+      });
+      const res = await desk('desk/verify/elderly-child', { idNumber: adult, name: '钱' });
+      expect(res.status).toBe(422);
+      expect(res.body).toMatchObject({ code: 'NOT_ELIGIBLE', verificationId: expect.any(String) });
+      expect(await verifications()).toEqual([
+        { evidence: 'elderly-child', verdict: 'not-eligible', station_id: STATION },
+      ]);
+    });
+
+    it('a recorded verification cannot be rewritten', async () => {
+      const id = await passing();
+      await expect(
+        db.query(`UPDATE staff_verifications SET verdict = 'pass' WHERE id = $1`, [id]),
+      ).resolves.toBeDefined();
+      await expect(
+        db.query(`UPDATE staff_verifications SET verdict = 'fail' WHERE id = $1`, [id]),
+      ).rejects.toThrow(/fixed once recorded/);
     });
   });
 
@@ -458,6 +774,8 @@ describe('the station staff desk', () => {
       expect(res.status).toBe(200);
       expect(res.headers['cache-control']).toBe('no-store');
       expect(res.body).toEqual({
+        verificationId: expect.any(String),
+        pass: false,
         found: true,
         colour: 'yellow',
         latestNegativeSampledAt: expect.stringMatching(/\+08:00$/),
@@ -469,7 +787,8 @@ describe('the station staff desk', () => {
       expect(rows.rows[0]).toMatchObject({
         act: 'id-lookup',
         evidence: 'id-number',
-        outcome: 'shown',
+        outcome: 'fail',
+        verification_id: res.body.verificationId,
       });
       const stored = JSON.stringify(rows.rows);
       expect(stored).not.toContain('yellow');

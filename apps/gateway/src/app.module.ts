@@ -58,6 +58,8 @@ import { GateCommandService } from './staff/gate-command.service';
 import { IdLookupService } from './staff/id-lookup.service';
 import { PassesRepository } from './staff/passes.repository';
 import { VerifyService } from './staff/verify.service';
+import { VerificationLog } from './staff/verification-log.service';
+import { VerificationsRepository } from './staff/verifications.repository';
 import { RulesController } from './rules/rules.controller';
 import { RulePreviewService } from './rules/rule-preview.service';
 import { RuleQueryService } from './rules/rule-query.service';
@@ -140,6 +142,8 @@ export class GatewayModule {
         PassesRepository,
         AuditRepository,
         StaffAuditService,
+        VerificationsRepository,
+        VerificationLog,
         VerifyService,
         DeskService,
         GateCommandService,

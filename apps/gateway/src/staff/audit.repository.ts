@@ -12,6 +12,8 @@ export interface AuditEntry {
   outcome: string;
   /** A pass id, gate id or check-in id the act produced or touched. */
   ref: string | null;
+  /** The verification the act recorded or relied on. */
+  verificationId: string | null;
 }
 
 export interface AuditRow extends Omit<AuditEntry, 'at'> {
@@ -26,9 +28,9 @@ export class AuditRepository {
 
   async append(e: AuditEntry): Promise<void> {
     await this.pool.query(
-      `INSERT INTO staff_audit (at, staff_id, station_id, act, evidence, outcome, ref)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [e.at, e.staffId, e.stationId, e.act, e.evidence, e.outcome, e.ref],
+      `INSERT INTO staff_audit (at, staff_id, station_id, act, evidence, outcome, ref, verification_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [e.at, e.staffId, e.stationId, e.act, e.evidence, e.outcome, e.ref, e.verificationId],
     );
   }
 
@@ -42,8 +44,9 @@ export class AuditRepository {
       evidence: string | null;
       outcome: string;
       ref: string | null;
+      verification_id: string | null;
     }>(
-      `SELECT id, at, staff_id, station_id, act, evidence, outcome, ref FROM staff_audit
+      `SELECT id, at, staff_id, station_id, act, evidence, outcome, ref, verification_id FROM staff_audit
        WHERE station_id = $1 ORDER BY id DESC LIMIT $2`,
       [stationId, limit],
     );
@@ -56,6 +59,7 @@ export class AuditRepository {
       evidence: row.evidence,
       outcome: row.outcome,
       ref: row.ref,
+      verificationId: row.verification_id,
     }));
   }
 }

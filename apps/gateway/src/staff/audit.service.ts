@@ -23,6 +23,7 @@ export class StaffAuditService {
     evidence: string | null,
     outcome: string,
     ref: string | null = null,
+    verificationId: string | null = null,
   ): Promise<void> {
     return this.repo.append({
       at: new Date(this.clock.now()),
@@ -32,6 +33,7 @@ export class StaffAuditService {
       evidence,
       outcome,
       ref,
+      verificationId,
     });
   }
 

@@ -7,7 +7,7 @@ import type { Clock } from '../common/clock';
 import { CLOCK } from '../common/tokens';
 import { AuthorityClient, toFacts } from '../health-link/authority.client';
 import { RulesService } from '../rules/rules.service';
-import { StaffAuditService } from './audit.service';
+import { VerificationLog } from './verification-log.service';
 import type { IdLookupResultDto } from './staff.dto';
 
 /** The status may be shown for this long, and is never stored. */
@@ -19,36 +19,43 @@ export class IdLookupService {
   constructor(
     private readonly authority: AuthorityClient,
     private readonly rules: RulesService,
-    private readonly audit: StaffAuditService,
+    private readonly log: VerificationLog,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   async lookup(staff: Principal, stationId: string, idNumber: string): Promise<IdLookupResultDto> {
     const now = this.clock.now();
+    const { rules } = this.rules.governing(stationId, now);
+    const entry = { stationId, evidence: 'id-number', policyVersion: rules.id, idNumber };
     let health;
     try {
       health = await this.authority.lookupIdNumber(idNumber, 'staff-desk', 3_000);
     } catch (e) {
-      await this.audit.record(staff, stationId, 'id-lookup', 'id-number', 'unavailable');
+      await this.log.record(staff, 'id-lookup', { ...entry, verdict: 'unavailable' });
       throw e;
     }
-    // The audit says a lookup happened, never what it showed.
-    await this.audit.record(
-      staff,
-      stationId,
-      'id-lookup',
-      'id-number',
-      health ? 'shown' : 'not-found',
-    );
-    if (health === null)
-      throw new AppError('NOT_FOUND', 'the health-code service has no such person');
-    const { rules } = this.rules.governing(stationId, now);
+    if (health === null) {
+      const { id } = await this.log.record(staff, 'id-lookup', { ...entry, verdict: 'not-found' });
+      throw new AppError('NOT_FOUND', 'the health-code service has no such person', {
+        verificationId: id,
+      });
+    }
+    // The record says a lookup happened and its verdict, never what it showed.
+    const reasons = healthReasons(toFacts(health), rules, now);
+    const pass = reasons.length === 0;
+    const { id, usableUntil } = await this.log.record(staff, 'id-lookup', {
+      ...entry,
+      verdict: pass ? 'pass' : 'fail',
+    });
     return {
+      verificationId: id,
+      pass,
       found: true,
       colour: health.colour,
       latestNegativeSampledAt: health.latestNegativeSampledAt,
-      reasons: healthReasons(toFacts(health), rules, now),
+      reasons,
       displayUntil: formatShanghai(now + LOOKUP_DISPLAY_MS),
+      ...(pass ? { usableUntil: formatShanghai(usableUntil) } : {}),
     };
   }
 }

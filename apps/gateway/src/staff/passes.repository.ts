@@ -5,12 +5,14 @@ import { PG_POOL } from '../common/tokens';
 export interface NewPass {
   id: string;
   stationId: string;
-  /** `card:<no>`, `ticket:<no>` or `gate:<gateId>`. */
+  /** `card:<no>`, `ticket:<no>`, `gate:<gateId>` or `rider:<riderId>`. */
   boundTo: string;
-  boundKind: 'medium' | 'gate';
+  boundKind: 'medium' | 'gate' | 'rider';
   issuedBy: string;
   issuedAt: Date;
   expiresAt: Date;
+  /** The passing verification that justified it; each justifies at most one pass. */
+  verificationId: string;
 }
 
 /** Staff one-time passes: issued at the desk, claimed by exactly one opening tap. */
@@ -18,12 +20,25 @@ export interface NewPass {
 export class PassesRepository {
   constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
 
-  async issue(p: NewPass): Promise<void> {
-    await this.pool.query(
-      `INSERT INTO staff_passes (id, station_id, bound_kind, bound_to, expires_at, issued_by, issued_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [p.id, p.stationId, p.boundKind, p.boundTo, p.expiresAt, p.issuedBy, p.issuedAt],
+  /** False when the verification already justified another pass. */
+  async issue(p: NewPass): Promise<boolean> {
+    const r = await this.pool.query(
+      `INSERT INTO staff_passes
+         (id, station_id, bound_kind, bound_to, expires_at, issued_by, issued_at, verification_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       ON CONFLICT (verification_id) DO NOTHING`,
+      [
+        p.id,
+        p.stationId,
+        p.boundKind,
+        p.boundTo,
+        p.expiresAt,
+        p.issuedBy,
+        p.issuedAt,
+        p.verificationId,
+      ],
     );
+    return r.rowCount === 1;
   }
 
   /**

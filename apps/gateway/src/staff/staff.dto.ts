@@ -7,6 +7,7 @@ import {
   IsNumber,
   IsOptional,
   IsString,
+  IsUUID,
   Length,
   Matches,
   Max,
@@ -83,6 +84,8 @@ export class TemperatureDto {
 }
 
 export class VerificationDto {
+  @ApiProperty({ description: 'Name it in a registration or a pass; recorded with the verdict' })
+  verificationId!: string;
   @ApiProperty() pass!: boolean;
   @ApiProperty({ enum: REASONS, isArray: true, description: 'Empty when pass' })
   reasons!: Reason[];
@@ -99,12 +102,19 @@ export class VerificationDto {
   })
   testStanding?: 'not-yet-valid' | 'valid' | 'expired';
   @ApiProperty() policyVersion!: string;
+  @ApiPropertyOptional({
+    description: 'When it passed: it may justify a registration or a pass until then',
+  })
+  usableUntil?: string;
 }
 
 export class RegistrationDto {
-  @ApiProperty({ enum: [...EVIDENCE_KINDS, 'venue-code'], description: 'What staff checked' })
-  @IsIn([...EVIDENCE_KINDS, 'venue-code'])
-  evidence!: EvidenceKind | 'venue-code';
+  @ApiProperty({
+    format: 'uuid',
+    description: 'A verification that passed at this station in the last 30 minutes',
+  })
+  @IsUUID('all', { message: 'verificationId must be the id a verification returned' })
+  verificationId!: string;
 
   @ApiPropertyOptional({ description: 'ID number of the person; stored only as a keyed hash' })
   @IsOptional()
@@ -122,6 +132,7 @@ export class RegistrationDto {
 export class RegisteredDto {
   @ApiProperty() checkInId!: string;
   @ApiProperty() checkedInAt!: string;
+  @ApiProperty() verificationId!: string;
 }
 
 export class IssuePassDto {
@@ -151,15 +162,33 @@ export class IssuePassDto {
   @Max(60)
   expiresInMinutes!: number;
 
-  @ApiProperty({ enum: [...EVIDENCE_KINDS, 'venue-code'] })
-  @IsIn([...EVIDENCE_KINDS, 'venue-code'])
-  evidence!: EvidenceKind | 'venue-code';
+  @ApiPropertyOptional({ format: 'uuid', description: "Bind to this rider's next entry" })
+  @IsOptional()
+  @IsUUID('all', { message: 'riderId must be a rider id' })
+  riderId?: string;
+
+  @ApiPropertyOptional({
+    description:
+      "A ride code scanned at the desk: binds to its rider's next entry (the code is not spent)",
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 2048)
+  rideCode?: string;
+
+  @ApiProperty({
+    format: 'uuid',
+    description: 'A verification that passed at this station in the last 30 minutes',
+  })
+  @IsUUID('all', { message: 'verificationId must be the id a verification returned' })
+  verificationId!: string;
 }
 
 export class PassDto {
   @ApiProperty() passId!: string;
   @ApiProperty({ example: 'card:3101000012345678' }) boundTo!: string;
   @ApiProperty() expiresAt!: string;
+  @ApiProperty() verificationId!: string;
 }
 
 export const OPEN_REASONS = ['staff-verified', 'accessibility', 'emergency', 'equipment'] as const;
@@ -189,11 +218,18 @@ export class IdLookupDto {
 }
 
 export class IdLookupResultDto {
+  @ApiProperty({ description: 'The lookup, recorded as a verification (never what it showed)' })
+  verificationId!: string;
+  @ApiProperty({ description: 'No reason under the rules in force' }) pass!: boolean;
   @ApiProperty() found!: boolean;
   @ApiPropertyOptional({ enum: ['green', 'yellow', 'red'], nullable: true }) colour!: string | null;
   @ApiPropertyOptional({ nullable: true, type: String }) latestNegativeSampledAt!: string | null;
   @ApiProperty({ enum: REASONS, isArray: true }) reasons!: Reason[];
   @ApiProperty({ description: 'Show no longer than this: now + 10 s' }) displayUntil!: string;
+  @ApiPropertyOptional({
+    description: 'When it passed: it may justify a registration or a pass until then',
+  })
+  usableUntil?: string;
 }
 
 export class AuditQueryDto {
@@ -215,4 +251,10 @@ export class AuditRowDto {
   @ApiProperty({ nullable: true, type: String }) evidence!: string | null;
   @ApiProperty() outcome!: string;
   @ApiProperty({ nullable: true, type: String }) ref!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'The verification recorded or relied on',
+  })
+  verificationId!: string | null;
 }

@@ -10,7 +10,7 @@ import { fixedClock } from '../common/clock';
 import type { AuthorityClient } from '../health-link/authority.client';
 import { RulePreviewService } from '../rules/rule-preview.service';
 import type { RulesService } from '../rules/rules.service';
-import type { StaffAuditService } from './audit.service';
+import type { VerificationLog } from './verification-log.service';
 import { VerifyService } from './verify.service';
 
 const HOUR = 3_600_000;
@@ -21,13 +21,16 @@ function fakeRules(rules: RuleVersion): RulesService {
   return { governing: () => ({ rules, hash: 'h' }) } as unknown as RulesService;
 }
 
-const auditFake = { record: async () => undefined } as unknown as StaffAuditService;
+/** Records nothing; hands out the id and bound a recorded verification would have. */
+const logFake = {
+  record: async () => ({ id: 'v-1', usableUntil: 0 }),
+} as unknown as VerificationLog;
 const staff: Principal = { sub: 'staff-1', role: 'staff', station: 'S0312' };
 
 describe('the engine, the rule preview and the desk report check agree on the test window', () => {
   const rules = ruleVersion({ testWindowHours: 72 });
   const clock = fixedClock(sampled);
-  const verify = new VerifyService({} as AuthorityClient, fakeRules(rules), auditFake, clock);
+  const verify = new VerifyService({} as AuthorityClient, fakeRules(rules), logFake, clock);
   const preview = new RulePreviewService(fakeRules(rules));
 
   it.each([

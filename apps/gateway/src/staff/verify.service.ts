@@ -7,14 +7,14 @@ import {
   testStanding,
   type TestStanding,
 } from '@app/decision';
-import type { Reason } from '@app/protocol';
+import { formatShanghai, type Reason } from '@app/protocol';
 import { instant } from '../cards/cards.service';
 import { AppError } from '../common/errors';
 import type { Clock } from '../common/clock';
 import { CLOCK } from '../common/tokens';
 import { AuthorityClient, toFacts, type AuthorityHealth } from '../health-link/authority.client';
 import { RulesService } from '../rules/rules.service';
-import { StaffAuditService } from './audit.service';
+import { VerificationLog } from './verification-log.service';
 import type { EvidenceKind, VerificationDto } from './staff.dto';
 
 const AUTHORITY_TIMEOUT_MS = 3_000;
@@ -28,19 +28,20 @@ interface CheckResult {
 
 /**
  * The desk's evidence checks. The rules in force at the station decide; the answer is shown
- * to staff and never stored, and the audit keeps only pass or fail.
+ * to staff and never stored. Each check gets a verification id, which a registration or a
+ * one-time pass must name; the record keeps only what was checked and the verdict.
  */
 @Injectable()
 export class VerifyService {
   constructor(
     private readonly authority: AuthorityClient,
     private readonly rules: RulesService,
-    private readonly audit: StaffAuditService,
+    private readonly log: VerificationLog,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   offlineCode(staff: Principal, stationId: string, code: string, idNumber: string) {
-    return this.check(staff, stationId, 'offline-code', async (now, rules) => {
+    return this.check(staff, stationId, 'offline-code', idNumber, async (now, rules) => {
       const v = await this.authority.verifyOfflineCode(code, idNumber, AUTHORITY_TIMEOUT_MS);
       if (v.status === 'expired') return { reasons: ['CODE_EXPIRED'], codeStatus: v.status };
       if (v.status !== 'valid') return { reasons: ['CODE_INVALID'], codeStatus: v.status };
@@ -52,16 +53,20 @@ export class VerifyService {
   }
 
   relativeCode(staff: Principal, stationId: string, code: string) {
-    return this.check(staff, stationId, 'relative-code', async (now, rules) => {
+    return this.check(staff, stationId, 'relative-code', null, async (now, rules) => {
       const v = await this.authority.verifyRelativeCode(code, AUTHORITY_TIMEOUT_MS);
       if (v.status !== 'valid' || v.health === null)
         return { reasons: ['CODE_INVALID'], codeStatus: v.status };
-      return { reasons: this.healthOf(v.health, rules, now), codeStatus: v.status };
+      return {
+        reasons: this.healthOf(v.health, rules, now),
+        codeStatus: v.status,
+        idNumber: v.dependantIdNumber,
+      };
     });
   }
 
   elderlyChild(staff: Principal, stationId: string, idNumber: string, name: string) {
-    return this.check(staff, stationId, 'elderly-child', async (now, rules) => {
+    return this.check(staff, stationId, 'elderly-child', idNumber, async (now, rules) => {
       const r = await this.authority.lookupElderlyChild(idNumber, name, AUTHORITY_TIMEOUT_MS);
       switch (r.kind) {
         case 'not-eligible':
@@ -79,7 +84,7 @@ export class VerifyService {
 
   /** Staff read the sampling time off a paper or remote report; the window in force decides. */
   testReport(staff: Principal, stationId: string, sampledAt: string) {
-    return this.check(staff, stationId, 'test-report', async (now, rules) => {
+    return this.check(staff, stationId, 'test-report', null, async (now, rules) => {
       const sampled = instant(sampledAt, 'sampledAt');
       // The engine's own rule, both ends: a report sampled after now does not count yet.
       const reason = testReason(sampled, rules.testWindowHours, now);
@@ -91,7 +96,7 @@ export class VerifyService {
   }
 
   temperature(staff: Principal, stationId: string, temperatureC: number) {
-    return this.check(staff, stationId, 'temperature', async (_now, rules) => ({
+    return this.check(staff, stationId, 'temperature', null, async (_now, rules) => ({
       reasons: temperatureReasons(temperatureC, rules),
     }));
   }
@@ -104,28 +109,46 @@ export class VerifyService {
     return healthReasons(toFacts(h), rules, now);
   }
 
-  /** Runs one check and audits it, failures included; the audit holds the outcome only. */
+  /**
+   * Runs one check and records it with an id, failures included: what was checked, the
+   * verdict and the keyed hash of the person's ID number, never what the check showed.
+   */
   private async check(
     staff: Principal,
     stationId: string,
     evidence: EvidenceKind,
+    idNumber: string | null,
     run: (
       now: number,
       rules: ReturnType<RulesService['governing']>['rules'],
-    ) => Promise<CheckResult>,
+    ) => Promise<CheckResult & { idNumber?: string | null }>,
   ): Promise<VerificationDto> {
     const now = this.clock.now();
     const { rules } = this.rules.governing(stationId, now);
-    let result: CheckResult;
+    const entry = { stationId, evidence, policyVersion: rules.id };
+    let found: CheckResult & { idNumber?: string | null };
     try {
-      result = await run(now, rules);
+      found = await run(now, rules);
     } catch (e) {
-      const outcome = e instanceof AppError ? e.code.toLowerCase().replace(/_/g, '-') : 'error';
-      await this.audit.record(staff, stationId, 'verify', evidence, outcome);
+      const verdict = e instanceof AppError ? e.code.toLowerCase().replace(/_/g, '-') : 'error';
+      const { id } = await this.log.record(staff, 'verify', { ...entry, verdict, idNumber });
+      if (e instanceof AppError) throw new AppError(e.code, e.message, { verificationId: id });
       throw e;
     }
+    const { idNumber: about, ...result } = found;
     const pass = result.reasons.length === 0;
-    await this.audit.record(staff, stationId, 'verify', evidence, pass ? 'pass' : 'fail');
-    return { pass, evidence, policyVersion: rules.id, ...result };
+    const { id, usableUntil } = await this.log.record(staff, 'verify', {
+      ...entry,
+      verdict: pass ? 'pass' : 'fail',
+      idNumber: about ?? idNumber,
+    });
+    return {
+      verificationId: id,
+      pass,
+      evidence,
+      policyVersion: rules.id,
+      ...(pass ? { usableUntil: formatShanghai(usableUntil) } : {}),
+      ...result,
+    };
   }
 }
