@@ -7,6 +7,7 @@ import { AdmitTaps1700000000040 } from './1700000000040-AdmitTaps';
 import { AdmitTapsLean1700000000050 } from './1700000000050-AdmitTapsLean';
 import { AdmitTapsIndexOnly1700000000060 } from './1700000000060-AdmitTapsIndexOnly';
 import { StaffVerifications1700000000070 } from './1700000000070-StaffVerifications';
+import { NetworkAdministration1700000000080 } from './1700000000080-NetworkAdministration';
 
 /** Listed explicitly so ts-node, jest and compiled builds all load the same set. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   AdmitTapsLean1700000000050,
   AdmitTapsIndexOnly1700000000060,
   StaffVerifications1700000000070,
+  NetworkAdministration1700000000080,
 ];

@@ -1,5 +1,6 @@
 // @ts-check
-// The operator's rules console: timeline, schedule, cancel, preview, shadow counts, audit.
+// The operator's console: rule timeline, schedule, cancel, preview (of drafts too), shadow
+// counts, audit; stations, lines and checkpoint devices (digital sentinels).
 /* global document */
 import {
   api,
@@ -30,6 +31,17 @@ let timeline = null;
 let auditRows = [];
 /** @type {any} */
 let shadowReport = null;
+/** @type {any[]} */
+let stations = [];
+/** @type {any[]} */
+let unrecorded = [];
+/** @type {any[]} */
+let lines = [];
+/** @type {any[]} */
+let devices = [];
+
+/** @param {string} raw */
+const idList = (raw) => raw.split(/[,，\s]+/).filter(Boolean);
 
 /** One line that says what a version decides; tolerant of older audit records. @param {any} v */
 function summary(v) {
@@ -202,7 +214,152 @@ async function loadAudit() {
   renderAudit();
 }
 
+function renderNetwork() {
+  $('unrecorded-rows').replaceChildren(
+    ...(unrecorded.length === 0
+      ? [el('tr', {}, el('td', { colspan: '5', class: 'muted' }, t('noUnrecorded')))]
+      : unrecorded.map((u) =>
+          el(
+            'tr',
+            { 'data-station': u.stationId },
+            el('td', {}, u.stationId),
+            el('td', {}, clockTime(u.firstSeen)),
+            el('td', {}, clockTime(u.lastSeen)),
+            el('td', {}, String(u.taps)),
+            el(
+              'td',
+              {},
+              button(t('record'), () => {
+                fillStation({ id: u.stationId, nameZh: '', nameEn: '', lines: [] });
+              }),
+            ),
+          ),
+        )),
+  );
+  $('station-rows').replaceChildren(
+    ...stations.map((s) =>
+      el(
+        'tr',
+        { 'data-station': s.id },
+        el('td', {}, s.id),
+        el('td', {}, s.nameZh),
+        el('td', {}, s.nameEn),
+        el('td', {}, s.lines.join(', ') || '—'),
+        el(
+          'td',
+          {},
+          button(t('edit'), () => fillStation(s)),
+        ),
+      ),
+    ),
+  );
+  $('line-list').textContent = lines
+    .map((l) => `${l.id} ${pick({ zh: l.nameZh, en: l.nameEn })}`)
+    .join(' · ');
+  $('device-rows').replaceChildren(
+    ...devices.map((d) =>
+      el(
+        'tr',
+        { 'data-device': `${d.stationId}/${d.deviceId}` },
+        el('td', {}, d.stationId),
+        el('td', {}, d.deviceId),
+        el('td', {}, d.sentinel ? t('yes') : t('no')),
+        el('td', {}, clockTime(d.updatedAt)),
+      ),
+    ),
+  );
+}
+
+/** @param {{ id: string, nameZh: string, nameEn: string, lines: string[] }} s */
+function fillStation(s) {
+  const f = form('station');
+  field(f, 'id').value = s.id;
+  field(f, 'nameZh').value = s.nameZh;
+  field(f, 'nameEn').value = s.nameEn;
+  field(f, 'lines').value = s.lines.join(',');
+}
+
+async function loadNetwork() {
+  try {
+    [stations, unrecorded, lines, devices] = await Promise.all([
+      api(token, 'GET', '/network/stations'),
+      api(token, 'GET', '/network/stations/unrecorded'),
+      api(token, 'GET', '/network/lines'),
+      api(token, 'GET', '/network/devices'),
+    ]);
+    show($('network-result'), 'info', []);
+  } catch (e) {
+    showError($('network-result'), e);
+  }
+  renderNetwork();
+}
+
+/**
+ * Sends one network change and shows its answer; the tables and the timeline reload after.
+ * @param {string} region @param {string} method @param {string} path @param {unknown} body
+ * @param {string} saved
+ */
+function change(region, method, path, body, saved) {
+  api(token, method, path, body)
+    .then(async () => {
+      show($(region), 'ok', [saved]);
+      await Promise.all([loadNetwork(), loadTimeline()]);
+    })
+    .catch((e) => showError($(region), e));
+}
+
+function wireNetwork() {
+  form('network-refresh').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    void loadNetwork();
+  });
+  const st = form('station');
+  const stationBody = () => ({
+    nameZh: value(st, 'nameZh'),
+    nameEn: value(st, 'nameEn'),
+    lines: idList(value(st, 'lines')),
+  });
+  st.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const body = { id: value(st, 'id'), ...stationBody() };
+    change('station-result', 'POST', '/network/stations', body, t('stationSaved'));
+  });
+  $('station-save').addEventListener('click', () => {
+    const id = encodeURIComponent(value(st, 'id') || '-');
+    change('station-result', 'PATCH', `/network/stations/${id}`, stationBody(), t('stationSaved'));
+  });
+  const ln = form('line');
+  const lineNames = () => ({ nameZh: value(ln, 'nameZh'), nameEn: value(ln, 'nameEn') });
+  ln.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const body = { id: value(ln, 'id'), ...lineNames() };
+    change('line-result', 'POST', '/network/lines', body, t('lineSaved'));
+  });
+  $('line-rename').addEventListener('click', () => {
+    const id = encodeURIComponent(value(ln, 'id') || '-');
+    /** @type {Record<string, string>} */
+    const body = {};
+    for (const [k, v] of Object.entries(lineNames())) if (v) body[k] = v;
+    change('line-result', 'PATCH', `/network/lines/${id}`, body, t('lineSaved'));
+  });
+  const dv = form('device');
+  dv.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const station = encodeURIComponent(value(dv, 'stationId') || '-');
+    const device = encodeURIComponent(value(dv, 'deviceId') || '-');
+    const body = { sentinel: checked(dv, 'sentinel') };
+    change(
+      'device-result',
+      'PUT',
+      `/network/stations/${station}/devices/${device}`,
+      body,
+      t('deviceSaved'),
+    );
+  });
+}
+
 function wire() {
+  wireNetwork();
   form('timeline').addEventListener('submit', (ev) => {
     ev.preventDefault();
     void loadTimeline();
@@ -222,6 +379,7 @@ function wire() {
     ev.preventDefault();
     const f = form('preview');
     const sampled = value(f, 'latestNegativeSampledAt');
+    /** @type {Record<string, unknown>} */
     const body = {
       stationId: value(f, 'stationId'),
       at: shanghaiInstant(value(f, 'at')),
@@ -234,12 +392,17 @@ function wire() {
       healthServiceAvailable: checked(f, 'healthServiceAvailable'),
       cleared: checked(f, 'cleared'),
     };
+    // An unsaved draft: whatever the schedule form holds, checked as a schedule would be.
+    if (checked(f, 'withDraft')) body.draft = scheduleBody(form('schedule'));
     const region = $('preview-result');
     api(token, 'POST', '/rules/preview', body)
       .then((/** @type {any} */ r) =>
         show(region, r.outcome === 'open' ? 'ok' : 'bad', [
           `${t('outcome')}: ${r.outcome} · ${pick(r.display)}`,
           ...(r.reasons.length ? [r.reasons.join(', ')] : []),
+          ...(r.governedByDraft === undefined
+            ? []
+            : [r.governedByDraft ? t('byDraft') : t('notByDraft')]),
           `${t('version')} ${r.version.id} · ${summary(r.version)}`,
         ]),
       )
@@ -256,6 +419,7 @@ function wire() {
 }
 
 function rerender() {
+  renderNetwork();
   renderTimeline();
   renderShadow();
   renderAudit();
@@ -270,12 +434,17 @@ signIn(
     $('console').hidden = false;
     void loadTimeline();
     void loadAudit();
+    void loadNetwork();
   },
   () => {
     token = '';
     timeline = null;
     auditRows = [];
     shadowReport = null;
+    stations = [];
+    unrecorded = [];
+    lines = [];
+    devices = [];
     rerender();
     $('console').hidden = true;
   },

@@ -3,8 +3,10 @@ import request from 'supertest';
 import { formatShanghai } from '@app/protocol';
 import {
   bearer,
+  natsClient,
   startAuthority,
   startTestGateway,
+  tap,
   uniqueId,
   type GatewayUnderTest,
 } from '../support/stack';
@@ -127,5 +129,82 @@ describe('the operator console in a browser', () => {
     await form.getByLabel('Temperature °C').fill('38.1');
     await form.getByRole('button', { name: 'Preview a decision' }).click();
     await eventually(async () => expect(await text(result)).toContain('TEMPERATURE_HIGH'));
+  });
+
+  it('previews an unsaved draft from the schedule form, storing nothing', async () => {
+    const before = await request(gw.url).get('/rules/audit?limit=1').set(operator).expect(200);
+    const now = Date.now();
+    const sched = schedule();
+    await sched.getByLabel('Effective from (Shanghai time)').fill(wallTime(now - HOUR));
+    await sched.locator('select[name="scopeKind"]').selectOption('stations');
+    await sched.getByLabel('Line or station ids, comma-separated').fill(STATION);
+    await sched.getByLabel('Test window (hours)').fill('4');
+    await sched.getByLabel('Reason').fill('what if the window were 4 h');
+    const form = page.locator('#preview');
+    await form.getByLabel('Station').fill(STATION);
+    await form.getByLabel('Instant (Shanghai time)').fill(wallTime(now));
+    await form.getByLabel('Latest negative sample').fill(wallTime(now - 5 * HOUR));
+    await form.getByLabel('Temperature °C').fill('36.5');
+    await form.getByLabel('Include the schedule form as an unsaved draft').check();
+    await form.getByRole('button', { name: 'Preview a decision' }).click();
+    const result = page.locator('#preview-result');
+    await eventually(async () => expect(await text(result)).toContain('TEST_EXPIRED'));
+    expect(await text(result)).toContain('Decided by the unsaved draft');
+    expect(await text(result)).toContain('Version draft');
+    await form.getByLabel('Include the schedule form as an unsaved draft').uncheck();
+    await form.getByRole('button', { name: 'Preview a decision' }).click();
+    await eventually(async () => expect(await text(result)).toContain('Outcome: open'));
+    const after = await request(gw.url).get('/rules/audit?limit=1').set(operator).expect(200);
+    expect(after.body).toEqual(before.body);
+  });
+
+  it('sees a station gates named without a record, records it on a pilot line, and marks a sentinel', async () => {
+    const unknown = uniqueId('SB');
+    const nc = await natsClient();
+    try {
+      const reply = await tap(nc, {
+        stationId: unknown,
+        gateId: 'G01',
+        credential: { kind: 'single-journey', ticketNo: 'SJ1' },
+      });
+      expect(reply.policyVersion).toBe('rv-20220601-network');
+    } finally {
+      await nc.drain();
+    }
+    const row = page.locator(`#unrecorded-rows tr[data-station="${unknown}"]`);
+    await eventually(async () => {
+      await page.locator('#network-refresh').getByRole('button', { name: 'Refresh' }).click();
+      expect(await row.count()).toBe(1);
+    });
+    expect(await text(row)).toContain(unknown);
+    await row.getByRole('button', { name: 'Record it' }).click();
+    const st = page.locator('#station');
+    expect(await st.getByLabel('Station id').inputValue()).toBe(unknown);
+    await st.getByLabel('Chinese name').fill('新站');
+    await st.getByLabel('English name').fill('New Station');
+    await st.getByLabel('Line ids, comma-separated').fill('3');
+    await st.getByRole('button', { name: 'Create station' }).click();
+    await eventually(async () =>
+      expect(await text(page.locator('#station-result'))).toContain('Station saved'),
+    );
+    await eventually(async () =>
+      expect(await page.locator(`#station-rows tr[data-station="${unknown}"]`).count()).toBe(1),
+    );
+    expect(await row.count()).toBe(0);
+    const timeline = await request(gw.url)
+      .get(`/rules/stations/${unknown}/timeline`)
+      .set(operator)
+      .expect(200);
+    expect(timeline.body).toMatchObject({ recorded: true, lines: ['3'] });
+
+    const dv = page.locator('#device');
+    const deviceId = uniqueId('D');
+    await dv.getByLabel('Station').fill(unknown);
+    await dv.getByLabel('Device id').fill(deviceId);
+    await dv.getByLabel("Digital sentinel (reads ID cards, relatives' and health codes)").check();
+    await dv.getByRole('button', { name: 'Save device' }).click();
+    const device = page.locator(`#device-rows tr[data-device="${unknown}/${deviceId}"]`);
+    await eventually(async () => expect(await text(device)).toContain('yes'));
+    await keepScreenshot('operator-network', page, 'section[aria-labelledby="network-h"]');
   });
 });

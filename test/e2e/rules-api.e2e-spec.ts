@@ -471,6 +471,93 @@ describe('operator rules API', () => {
       },
     );
 
+    describe('an unsaved draft', () => {
+      const draft = (over: Record<string, unknown> = {}) => ({
+        effectiveFrom: '2022-06-02T00:00:00+08:00',
+        scope: { kind: 'stations', stations: ['S0312'] },
+        testWindowHours: 24,
+        oneCodeEnabled: true,
+        reason: 'what if the window were 24 h',
+        ...over,
+      });
+      const sampled = '2022-06-01T08:00:00+08:00';
+
+      it('decides as if it were scheduled, from its instant, and stores nothing', async () => {
+        const counts = async () =>
+          (
+            await db.query(
+              `SELECT (SELECT count(*) FROM rule_versions)::int AS versions,
+                      (SELECT count(*) FROM rule_audit)::int AS audit`,
+            )
+          ).rows[0];
+        const before = await counts();
+        const after = await preview({
+          at: '2022-06-02T12:00:00+08:00',
+          latestNegativeSampledAt: sampled,
+          draft: draft(),
+        }).expect(200);
+        expect(after.body).toMatchObject({
+          outcome: 'see-staff',
+          reasons: ['TEST_EXPIRED'],
+          governedByDraft: true,
+          testStanding: 'expired',
+          version: {
+            id: 'draft',
+            effectiveFrom: '2022-06-02T00:00:00.000+08:00',
+            testWindowHours: 24,
+          },
+          hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+        });
+        // The same facts under the rules in force: the 72 h window still holds.
+        const live = await preview({
+          at: '2022-06-02T12:00:00+08:00',
+          latestNegativeSampledAt: sampled,
+        }).expect(200);
+        expect(live.body).toMatchObject({ outcome: 'open', version: { id: 'rv-20220601-pilot' } });
+        // Before its instant, and at a station it does not cover, the draft does not decide.
+        const earlier = await preview({
+          at: '2022-06-01T23:59:59.999+08:00',
+          latestNegativeSampledAt: sampled,
+          draft: draft(),
+        }).expect(200);
+        expect(earlier.body).toMatchObject({
+          outcome: 'open',
+          governedByDraft: false,
+          version: { id: 'rv-20220601-pilot' },
+        });
+        const elsewhere = await preview({
+          stationId: 'S1005',
+          at: '2022-06-02T12:00:00+08:00',
+          latestNegativeSampledAt: sampled,
+          draft: draft(),
+        }).expect(200);
+        expect(elsewhere.body).toMatchObject({ outcome: 'open', governedByDraft: false });
+        expect(await counts()).toEqual(before);
+      });
+
+      it('is checked as a schedule is, every refusal at once', async () => {
+        const res = await preview({
+          at: '2022-06-02T12:00:00+08:00',
+          draft: draft({
+            temperatureThresholdC: 50,
+            scope: { kind: 'stations', stations: ['NOPE'] },
+          }),
+        }).expect(400);
+        expect(res.body).toMatchObject({
+          code: 'RULE_REFUSED',
+          refusals: [
+            'temperatureThresholdC must be between 35 and 42 °C, got 50',
+            'unknown station(s): NOPE',
+          ],
+        });
+        const typed = await preview({
+          at: '2022-06-02T12:00:00+08:00',
+          draft: { ...draft(), testWindowHours: 'many' },
+        }).expect(400);
+        expect(typed.body.code).toBe('VALIDATION_FAILED');
+      });
+    });
+
     it('previews a scheduled version at its instant', async () => {
       const v = (await schedule({ scope: { kind: 'stations', stations: [station] } }).expect(201))
         .body as { id: string };

@@ -40,6 +40,10 @@ import { TapService } from './gate/tap.service';
 import { AuthorityClient } from './health-link/authority.client';
 import { HealthStatusService } from './health-link/health-status.service';
 import { Metrics } from './ops/metrics';
+import { NetworkController } from './network/network.controller';
+import { NetworkDirectory } from './network/network.directory';
+import { NetworkRepository } from './network/network.repository';
+import { NetworkService } from './network/network.service';
 import { OpsController } from './ops/ops.controller';
 import { RideCodeService } from './ride-code/ride-code.service';
 import { RidersController } from './riders/riders.controller';
@@ -95,6 +99,7 @@ export class GatewayModule {
         OpsController,
         CheckinsController,
         RulesController,
+        NetworkController,
         RiderCardsController,
         CardRegistryController,
         StaffDeskController,
@@ -112,6 +117,9 @@ export class GatewayModule {
         { provide: APP_GUARD, useClass: AuthGuard },
         CallerThrottlerGuard,
         Metrics,
+        NetworkRepository,
+        NetworkDirectory,
+        NetworkService,
         RulesRepository,
         RulesService,
         RuleScheduleService,

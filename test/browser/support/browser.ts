@@ -110,10 +110,11 @@ export const text = async (l: Locator): Promise<string> => (await l.textContent(
  * Keeps a console's screenshot for the README when UPDATE_SCREENSHOTS=1, so ordinary test runs
  * leave the tracked images alone.
  */
-export async function keepScreenshot(name: string, page: Page): Promise<void> {
+export async function keepScreenshot(name: string, page: Page, part?: string): Promise<void> {
   if (process.env.UPDATE_SCREENSHOTS !== '1') return;
   await page.evaluate('window.scrollTo(0, 0)');
-  const png = await page.screenshot();
+  // A part of the page (a CSS selector) when what matters is below the fold.
+  const png = part ? await page.locator(part).screenshot() : await page.screenshot();
   const dir = join(__dirname, '..', '..', '..', 'apps', 'console', 'screenshots');
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, `${name}.png`), png);

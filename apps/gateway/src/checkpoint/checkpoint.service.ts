@@ -84,7 +84,7 @@ export class CheckpointService implements OnApplicationBootstrap, OnModuleDestro
   private async decideScan(req: ScanRequest): Promise<GateReply> {
     const started = performance.now();
     const now = this.clock.now();
-    const { rules, hash } = this.rules.governing(req.stationId, now);
+    const { rules, hash } = this.rules.forTap(req.stationId, now);
     const ctx: ReplyContext = { tapId: req.tapId, decidedAt: now, policyVersion: rules.id };
     const est = await this.establish(req.credential, rules, now);
     if (est === 'record-unavailable')

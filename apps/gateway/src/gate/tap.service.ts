@@ -56,7 +56,7 @@ export class TapService {
   private async decideTap(req: TapRequest): Promise<GateReply> {
     const started = performance.now();
     const now = this.clock.now();
-    const { rules, hash } = this.rules.governing(req.stationId, now);
+    const { rules, hash } = this.rules.forTap(req.stationId, now);
     const ctx: ReplyContext = { tapId: req.tapId, decidedAt: now, policyVersion: rules.id };
     const est = await this.establish(req.credential, req.mode, rules, now, req);
     const established = performance.now();

@@ -50,6 +50,8 @@ export interface ScheduleContext {
   /** The gateway's clock. */
   now: number;
   stations: readonly StationRef[];
+  /** Lines recorded on their own, which may have no station yet; stations' lines count too. */
+  lines?: readonly string[];
   /** Versions not cancelled, past and future. */
   active: readonly RuleVersion[];
 }
@@ -110,7 +112,7 @@ function checkScope(input: ScheduleInput['scope'], ctx: ScheduleContext, out: st
     case 'lines': {
       const lines = sortedUnique(input.lines ?? []);
       if (lines.length === 0) out.push('a lines scope must list at least one line');
-      const known = new Set(ctx.stations.flatMap((s) => s.lines));
+      const known = new Set([...(ctx.lines ?? []), ...ctx.stations.flatMap((s) => s.lines)]);
       const unknown = lines.filter((l) => !known.has(l));
       if (unknown.length > 0) out.push(`unknown line(s): ${unknown.join(', ')}`);
       return { kind: 'lines', lines };

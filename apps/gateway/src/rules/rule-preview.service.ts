@@ -1,9 +1,19 @@
 import { Injectable } from '@nestjs/common';
-import { decide, testStanding, type CredentialFacts, type HealthLookup } from '@app/decision';
+import {
+  decide,
+  selectRules,
+  testStanding,
+  type CredentialFacts,
+  type HealthLookup,
+  type RuleVersion,
+  type StationRef,
+} from '@app/decision';
+import { ruleVersionHash } from '@app/persistence';
 import { displayFor, formatShanghai, parseInstant } from '@app/protocol';
 import { AppError } from '../common/errors';
 import type { PreviewDto, PreviewResultDto } from './rules.dto';
-import { RulesService } from './rules.service';
+import { checkDraft, type ScheduleInput } from './rule-draft';
+import { RulesService, type GoverningRules } from './rules.service';
 import { versionView } from './version-view';
 
 function instant(field: string, text: string): number {
@@ -58,7 +68,13 @@ function sampledAt(c: CredentialFacts): number | null {
   return c.health.facts.latestNegativeSampledAt;
 }
 
-/** What the rules in force at an instant say for given facts. Pure: stores and fetches nothing. */
+/** The id an unsaved draft goes by in a preview; never a stored version's id. */
+export const DRAFT_ID = 'draft';
+
+/**
+ * What the rules say for given facts at an instant: the rules in force, or those in force had
+ * an unsaved draft been scheduled too. Pure: stores and fetches nothing.
+ */
 @Injectable()
 export class RulePreviewService {
   constructor(private readonly rules: RulesService) {}
@@ -66,7 +82,11 @@ export class RulePreviewService {
   preview(dto: PreviewDto): PreviewResultDto {
     const at = instant('at', dto.at);
     const credential = credentialFacts(dto);
-    const { rules, hash } = this.rules.governing(dto.stationId, at);
+    const station = this.rules.station(dto.stationId);
+    const { rules, hash } =
+      dto.draft === undefined
+        ? this.rules.governing(dto.stationId, at)
+        : this.withDraft(dto.draft, station, at);
     const d = decide({
       mode: dto.mode ?? 'entry',
       temperatureC: dto.temperatureC ?? null,
@@ -82,9 +102,33 @@ export class RulePreviewService {
       at: formatShanghai(at),
       version: versionView(rules, hash),
       hash,
+      ...(dto.draft === undefined ? {} : { governedByDraft: rules.id === DRAFT_ID }),
       ...(sampled === null
         ? {}
         : { testStanding: testStanding(sampled, rules.testWindowHours, at) }),
+    };
+  }
+
+  /**
+   * The version that would govern the station at `at` with the draft added to the timeline.
+   * The draft passes the same checks as a schedule would, except that its instant may be past:
+   * the operator may ask how a rule would have decided.
+   */
+  private withDraft(input: ScheduleInput, station: StationRef, at: number): GoverningRules {
+    const { stations, lines } = this.rules.network();
+    const active = this.rules.versions();
+    const checked = checkDraft(input, { now: -Infinity, stations, lines, active });
+    if (!checked.ok)
+      throw new AppError('RULE_REFUSED', checked.refusals.join('; '), {
+        refusals: checked.refusals,
+      });
+    const { effectiveFrom, scope, settings, reason } = checked.draft;
+    const draft: RuleVersion = { ...settings, id: DRAFT_ID, effectiveFrom, scope, reason };
+    const chosen = selectRules([...active, draft], station, at);
+    if (chosen?.id !== DRAFT_ID) return this.rules.governing(station.stationId, at);
+    return {
+      rules: draft,
+      hash: ruleVersionHash({ id: DRAFT_ID, effectiveFrom, scope, settings, reason }),
     };
   }
 }

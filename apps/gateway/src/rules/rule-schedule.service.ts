@@ -43,7 +43,13 @@ export class RuleScheduleService {
       const now = this.clock.now();
       const active = await tx.activeVersions();
       const stations = await tx.stations();
-      const checked = checkDraft(input, { now, stations, active: active.map((r) => r.version) });
+      const lines = await tx.lines();
+      const checked = checkDraft(input, {
+        now,
+        stations,
+        lines,
+        active: active.map((r) => r.version),
+      });
       if (!checked.ok)
         throw new AppError('RULE_REFUSED', checked.refusals.join('; '), {
           refusals: checked.refusals,

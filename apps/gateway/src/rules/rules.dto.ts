@@ -221,6 +221,16 @@ export class PreviewDto {
   @IsOptional()
   @IsBoolean()
   cleared?: boolean;
+
+  @ApiPropertyOptional({
+    type: ScheduleVersionDto,
+    description:
+      'An unsaved version: decide as if it had been scheduled too. Checked as a schedule is, except that its instant may be past; nothing is stored.',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => ScheduleVersionDto)
+  draft?: ScheduleVersionDto;
 }
 
 export class PreviewResultDto {
@@ -228,8 +238,11 @@ export class PreviewResultDto {
   @ApiProperty({ enum: REASONS, isArray: true }) reasons!: Reason[];
   @ApiProperty() display!: { zh: string; en: string };
   @ApiProperty() at!: string;
-  @ApiProperty({ type: RuleVersionDto }) version!: RuleVersionDto;
+  @ApiProperty({ type: RuleVersionDto, description: "The draft (id 'draft') when it governs" })
+  version!: RuleVersionDto;
   @ApiProperty() hash!: string;
+  @ApiPropertyOptional({ description: 'With a draft: whether the draft decided' })
+  governedByDraft?: boolean;
   @ApiPropertyOptional({
     enum: ['not-yet-valid', 'valid', 'expired'],
     description: 'Where `at` stands in the test window (sampledAt <= at < sampledAt + window)',

@@ -76,7 +76,7 @@ async function stations(db: Queryable): Promise<StationRef[]> {
 }
 
 /** Schedules and cancels serialize on this lock, so checks see every committed version. */
-const TIMELINE_LOCK = 727275;
+export const TIMELINE_LOCK = 727275;
 
 /** The statements a schedule or cancel runs inside its transaction. */
 export class RulesTx {
@@ -88,6 +88,11 @@ export class RulesTx {
 
   stations(): Promise<StationRef[]> {
     return stations(this.client);
+  }
+
+  async lines(): Promise<string[]> {
+    const r = await this.client.query<{ id: string }>('SELECT id FROM lines');
+    return r.rows.map((row) => row.id);
   }
 
   async versionForUpdate(id: string): Promise<VersionRecord | null> {

@@ -8,6 +8,7 @@ import {
 } from '@app/decision';
 import type { Logger } from '../common/logger';
 import { LOGGER } from '../common/tokens';
+import { NetworkDirectory } from '../network/network.directory';
 import { RulesRepository } from './rules.repository';
 import { pendingVersions } from './shadow';
 
@@ -44,10 +45,10 @@ export class RulesService implements OnModuleInit {
   /** The latest effectiveFrom in the timeline: past it, nothing is pending. */
   private lastEffectiveFrom = -Infinity;
   private hashes = new Map<string, string>();
-  private stations = new Map<string, StationRef>();
 
   constructor(
     private readonly repo: RulesRepository,
+    private readonly networkDirectory: NetworkDirectory,
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
 
@@ -55,23 +56,33 @@ export class RulesService implements OnModuleInit {
     await this.reload();
   }
 
+  /** The timeline and the network (stations, lines, sentinels) it is selected against. */
   async reload(): Promise<void> {
-    const [versions, stations] = await Promise.all([
+    const [versions] = await Promise.all([
       this.repo.activeVersions(),
-      this.repo.stations(),
+      this.networkDirectory.reload(),
     ]);
     this.timeline = versions.map((v) => v.version);
     this.lastEffectiveFrom = Math.max(-Infinity, ...this.timeline.map((v) => v.effectiveFrom));
     this.hashes = new Map(versions.map((v) => [v.version.id, v.hash]));
-    this.stations = new Map(stations.map((s) => [s.stationId, s]));
     this.log.info(
-      { versions: this.timeline.length, stations: this.stations.size },
+      { versions: this.timeline.length, stations: this.networkDirectory.stationCount() },
       'rule timeline loaded',
     );
   }
 
   station(stationId: string): StationRef {
-    return this.stations.get(stationId) ?? { stationId, lines: [] };
+    return this.networkDirectory.station(stationId);
+  }
+
+  /** The versions in memory (not cancelled), past and future. */
+  versions(): readonly RuleVersion[] {
+    return this.timeline;
+  }
+
+  /** Every recorded station and line, as drafts are checked against them. */
+  network(): { stations: StationRef[]; lines: string[] } {
+    return this.networkDirectory.snapshot();
   }
 
   governing(stationId: string, t: number): GoverningRules {
@@ -79,9 +90,18 @@ export class RulesService implements OnModuleInit {
     return rules ? { rules, hash: this.hashes.get(rules.id) ?? 'unknown' } : NO_RULES;
   }
 
+  /**
+   * The rules a gate's tap or a checkpoint's scan is decided under. A station the gateway has
+   * no record of gets the network-wide rules, and is counted so the operator sees it.
+   */
+  forTap(stationId: string, t: number): GoverningRules {
+    this.networkDirectory.sighted(stationId, t);
+    return this.governing(stationId, t);
+  }
+
   /** Whether the stations table knows this station. */
   isRecorded(stationId: string): boolean {
-    return this.stations.has(stationId);
+    return this.networkDirectory.isRecorded(stationId);
   }
 
   hashOf(id: string): string | null {
