@@ -82,11 +82,10 @@ export class RulePreviewService {
   preview(dto: PreviewDto): PreviewResultDto {
     const at = instant('at', dto.at);
     const credential = credentialFacts(dto);
-    const station = this.rules.station(dto.stationId);
     const { rules, hash } =
       dto.draft === undefined
         ? this.rules.governing(dto.stationId, at)
-        : this.withDraft(dto.draft, station, at);
+        : this.withDraft(dto.draft, this.rules.station(dto.stationId), at);
     const d = decide({
       mode: dto.mode ?? 'entry',
       temperatureC: dto.temperatureC ?? null,
