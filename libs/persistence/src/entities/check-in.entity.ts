@@ -1,0 +1,42 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+
+/**
+ * A venue check-in: who, where, when, under which rule version. The table is partitioned by
+ * day (`check_ins_pYYYYMMDD`, plus a DEFAULT partition) so retention drops whole days; the
+ * partitions are made by the gateway's maintenance, not described here.
+ */
+@Entity('check_ins')
+@Index('check_ins_station_time_id', ['stationId', 'checkedInAt', 'id'])
+export class CheckInEntity {
+  @PrimaryColumn('uuid')
+  id!: string;
+
+  /** Part of the key: a partitioned table's key must include the partition column. */
+  @PrimaryColumn('timestamptz', { name: 'checked_in_at' })
+  checkedInAt!: Date;
+
+  @Column('uuid', { name: 'rider_id', nullable: true })
+  riderId!: string | null;
+
+  @Column('text', { nullable: true })
+  medium!: string | null;
+
+  @Column('text', { name: 'station_id' })
+  stationId!: string;
+
+  @Column('text', { name: 'gate_id' })
+  gateId!: string;
+
+  @Column('text', { name: 'tap_id' })
+  tapId!: string;
+
+  @Column('text', { name: 'policy_version' })
+  policyVersion!: string;
+
+  @Column('text', { name: 'policy_hash' })
+  policyHash!: string;
+
+  /** Keyed HMAC of the ID number, for people without a rider account. */
+  @Column('bytea', { name: 'person_key', nullable: true })
+  personKey!: Buffer | null;
+}

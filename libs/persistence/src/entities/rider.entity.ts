@@ -1,0 +1,18 @@
+import { Column, Entity, PrimaryColumn, Unique } from 'typeorm';
+
+/** A registered rider. The ID number is never stored: only its keyed hash. */
+@Entity('riders')
+@Unique('riders_id_hash_key', ['idHash'])
+export class RiderEntity {
+  @PrimaryColumn('uuid')
+  id!: string;
+
+  @Column('text')
+  name!: string;
+
+  @Column('bytea', { name: 'id_hash' })
+  idHash!: Buffer;
+
+  @Column('timestamptz', { name: 'created_at', default: () => 'now()' })
+  createdAt!: Date;
+}
