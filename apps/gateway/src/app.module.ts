@@ -5,7 +5,8 @@ import type { AccessVerifier } from '@app/access-token';
 import { AuthGuard, CallerThrottlerGuard } from './auth/auth';
 import type { LoadedKeySet } from '@app/ride-code';
 import type { NatsConnection } from 'nats';
-import type { Pool } from 'pg';
+import { DataSource } from 'typeorm';
+import { pgPool } from '@app/persistence';
 import { AdmissionBatcher } from './admissions/admission.batcher';
 import { AdmissionsRepository } from './admissions/admissions.repository';
 import { MaintenanceService } from './admissions/maintenance.service';
@@ -31,9 +32,11 @@ import {
   NATS,
   PG_POOL,
   ADMISSIONS_POOL,
+  ADMISSIONS_DATA_SOURCE,
   RIDE_CODE_KEYS,
 } from './common/tokens';
 import type { GatewayConfig } from './config';
+import type { GatewayDatabase } from './database';
 import { GateServer } from './gate/gate.server';
 import { IdempotencyCache } from './gate/idempotency.cache';
 import { TapService } from './gate/tap.service';
@@ -76,8 +79,7 @@ export interface GatewayResources {
   config: GatewayConfig;
   clock: Clock;
   logger: Logger;
-  pool: Pool;
-  admissionsPool: Pool;
+  db: GatewayDatabase;
   nats: NatsConnection;
   rideCodeKeys: LoadedKeySet;
   accessVerifier: AccessVerifier;
@@ -109,8 +111,10 @@ export class GatewayModule {
         { provide: CONFIG, useValue: r.config },
         { provide: CLOCK, useValue: r.clock },
         { provide: LOGGER, useValue: r.logger },
-        { provide: PG_POOL, useValue: r.pool },
-        { provide: ADMISSIONS_POOL, useValue: r.admissionsPool },
+        { provide: DataSource, useValue: r.db.general },
+        { provide: ADMISSIONS_DATA_SOURCE, useValue: r.db.admissions },
+        { provide: PG_POOL, useValue: pgPool(r.db.general) },
+        { provide: ADMISSIONS_POOL, useValue: pgPool(r.db.admissions) },
         { provide: NATS, useValue: r.nats },
         { provide: RIDE_CODE_KEYS, useValue: r.rideCodeKeys },
         { provide: ACCESS_VERIFIER, useValue: r.accessVerifier },

@@ -5,7 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { connect, type NatsConnection } from 'nats';
-import { createPool, runMigrations } from '@app/persistence';
+import { runMigrations } from '@app/persistence';
 import { GATEWAY_INBOX_PREFIX } from '@app/protocol';
 import { loadKeySet, type KeySetFile, type LoadedKeySet } from '@app/ride-code';
 import { accessVerifier, type AccessKeyFile, type AccessVerifier } from '@app/access-token';
@@ -13,6 +13,7 @@ import { GatewayModule } from './app.module';
 import { systemClock, type Clock } from './common/clock';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { createLogger, type Logger } from './common/logger';
+import { openDatabase } from './database';
 import { mountConsole } from './feed/console.static';
 import { productionKeyFileRefusals, refuseDevelopmentDefaults, type GatewayConfig } from './config';
 
@@ -112,11 +113,7 @@ export async function startGateway(
   const rideCodeKeys = opts.rideCodeKeys ?? (await loadKeySet(rideCodeFile as KeySetFile));
   const verifier =
     opts.accessVerifier ?? (await accessVerifier(accessFile as AccessKeyFile, config.accessIssuer));
-  const pool = createPool(config.databaseUrl, logger, { max: 8 });
-  const admissionsPool = createPool(config.databaseUrl, logger, {
-    max: 4,
-    statement_timeout: config.checkInCommitTimeoutMs,
-  });
+  const db = await openDatabase(config, logger);
   const nats = await connectNats(config.natsUrl, `gateway-${process.pid}`, logger);
 
   const app = await NestFactory.create<NestExpressApplication>(
@@ -124,8 +121,7 @@ export async function startGateway(
       config,
       clock: opts.clock ?? systemClock,
       logger,
-      pool,
-      admissionsPool,
+      db,
       nats,
       rideCodeKeys,
       accessVerifier: verifier,
@@ -170,7 +166,7 @@ export async function startGateway(
       closed = true;
       await app.close(); // drains gate subscriptions and in-flight taps first
       await nats.drain().catch(() => undefined);
-      await Promise.all([pool.end(), admissionsPool.end()]);
+      await db.close();
     },
   };
 }

@@ -1,3 +1,4 @@
-export * from './pool';
+export * from './data-source';
+export * from './entities';
 export * from './migrate';
 export * from './canonical';

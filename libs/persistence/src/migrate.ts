@@ -1,36 +1,23 @@
-import { DataSource } from 'typeorm';
-import { MIGRATIONS } from '../../../migrations';
+import { GatewayDataSource, MIGRATION_POOL } from './data-source';
 
-/** Runs pending migrations (never `synchronize`); returns the names it applied. */
-export async function runMigrations(url: string): Promise<string[]> {
-  const ds = new DataSource({
-    type: 'postgres',
-    url,
-    migrations: MIGRATIONS,
-    migrationsRun: false,
-    logging: false,
-  });
+async function withMigrationSource<T>(
+  url: string,
+  work: (ds: GatewayDataSource) => Promise<T>,
+): Promise<T> {
+  const ds = new GatewayDataSource(url, MIGRATION_POOL);
   await ds.initialize();
   try {
-    // An advisory lock lets several instances start at once without racing the migrations.
-    await ds.query('SELECT pg_advisory_lock(727274)');
-    try {
-      const applied = await ds.runMigrations({ transaction: 'each' });
-      return applied.map((m) => m.name);
-    } finally {
-      await ds.query('SELECT pg_advisory_unlock(727274)');
-    }
+    return await work(ds);
   } finally {
     await ds.destroy();
   }
 }
 
+/** Runs pending migrations (never `synchronize`), one transaction each; returns the names it applied. */
+export async function runMigrations(url: string): Promise<string[]> {
+  return withMigrationSource(url, async (ds) => (await ds.runMigrations()).map((m) => m.name));
+}
+
 export async function revertLastMigration(url: string): Promise<void> {
-  const ds = new DataSource({ type: 'postgres', url, migrations: MIGRATIONS, logging: false });
-  await ds.initialize();
-  try {
-    await ds.undoLastMigration({ transaction: 'each' });
-  } finally {
-    await ds.destroy();
-  }
+  await withMigrationSource(url, (ds) => ds.undoLastMigration({ transaction: 'each' }));
 }

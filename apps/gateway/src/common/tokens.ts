@@ -2,8 +2,11 @@
 export const CONFIG = Symbol('CONFIG');
 export const CLOCK = Symbol('CLOCK');
 export const LOGGER = Symbol('LOGGER');
+/** The general DataSource's pg pool (the general DataSource itself is injected by its class). */
 export const PG_POOL = Symbol('PG_POOL');
-/** The check-in commits' own pool: its statement_timeout is the commit bound. */
+/** The check-in commits' own DataSource (see database.ts): its statement_timeout is the commit bound. */
+export const ADMISSIONS_DATA_SOURCE = Symbol('ADMISSIONS_DATA_SOURCE');
+/** The admissions DataSource's pg pool. */
 export const ADMISSIONS_POOL = Symbol('ADMISSIONS_POOL');
 export const NATS = Symbol('NATS');
 export const RIDE_CODE_KEYS = Symbol('RIDE_CODE_KEYS');

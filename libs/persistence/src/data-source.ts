@@ -1,0 +1,109 @@
+import type { Pool } from 'pg';
+import { DataSource, type QueryRunner } from 'typeorm';
+import type { PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresConnectionOptions';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import { MIGRATIONS } from '../../../migrations';
+import { ENTITIES } from './entities';
+
+/** Serialises migrations across instances: the first migrates, the others wait, then find nothing to do. */
+const MIGRATION_LOCK = 727274;
+
+/** What differs between the gateway's pools; everything else is one configuration. */
+export interface PoolSettings {
+  /** Connections the pool opens at most. */
+  max: number;
+  /** Server-side bound on each statement (not on COMMIT); 0 for none. */
+  statementTimeoutMs: number;
+  connectionTimeoutMs: number;
+  /**
+   * Told when an idle connection breaks (the server restarted, a proxy cut it). pg emits that
+   * as an 'error' event on the pool: without a listener it is an uncaught exception.
+   */
+  onIdleError: (err: Error) => void;
+}
+
+/** For one-off work (migrations, the CLI): a small pool and no statement bound. */
+export const MIGRATION_POOL: PoolSettings = {
+  max: 2,
+  statementTimeoutMs: 0,
+  connectionTimeoutMs: 10_000,
+  onIdleError: () => undefined,
+};
+
+/**
+ * The one DataSource configuration: the app's pools, the migrations and the TypeORM CLI all
+ * start from here. Entities describe the tables; the migrations build them. Never synchronize.
+ */
+export function dataSourceOptions(url: string, pool: PoolSettings): PostgresConnectionOptions {
+  return {
+    type: 'postgres',
+    url,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTransactionMode: 'each',
+    migrationsRun: false,
+    synchronize: false,
+    // Extensions are the migrations' business, never the boot's.
+    installExtensions: false,
+    logging: false,
+    poolErrorHandler: pool.onIdleError,
+    extra: {
+      max: pool.max,
+      connectionTimeoutMillis: pool.connectionTimeoutMs,
+      ...(pool.statementTimeoutMs > 0 ? { statement_timeout: pool.statementTimeoutMs } : {}),
+    },
+  };
+}
+
+type MigrationOptions = Parameters<DataSource['runMigrations']>[0];
+type UndoOptions = Parameters<DataSource['undoLastMigration']>[0];
+
+/**
+ * A DataSource whose migrations (run or revert, from the app or the CLI) hold an advisory
+ * lock, and which refuses to synchronize the schema from the entities.
+ */
+export class GatewayDataSource extends DataSource {
+  constructor(url: string, pool: PoolSettings) {
+    super(dataSourceOptions(url, pool));
+  }
+
+  override runMigrations(options?: MigrationOptions): ReturnType<DataSource['runMigrations']> {
+    return this.underMigrationLock(() => super.runMigrations(options));
+  }
+
+  override undoLastMigration(options?: UndoOptions): Promise<void> {
+    return this.underMigrationLock(() => super.undoLastMigration(options));
+  }
+
+  override synchronize(): Promise<void> {
+    return Promise.reject(
+      new Error('the schema is never synchronized from entities: write a migration'),
+    );
+  }
+
+  /** The lock is a session's: it is taken and given back on one connection of its own. */
+  private async underMigrationLock<T>(work: () => Promise<T>): Promise<T> {
+    const runner: QueryRunner = this.createQueryRunner();
+    try {
+      await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+      try {
+        return await work();
+      } finally {
+        // A lost connection has already given the lock back with its session.
+        await runner
+          .query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK])
+          .catch(() => undefined);
+      }
+    } finally {
+      await runner.release();
+    }
+  }
+}
+
+/**
+ * The pg pool under a DataSource. The set-based hot path (admit_taps, batched reads of the
+ * tap path) queries it directly: one round trip, no query runner per call.
+ */
+export function pgPool(ds: DataSource): Pool {
+  return (ds.driver as PostgresDriver).master as Pool;
+}
