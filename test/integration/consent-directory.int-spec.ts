@@ -1,25 +1,28 @@
 import { randomUUID } from 'node:crypto';
-import { Pool } from 'pg';
-import { runMigrations } from '@app/persistence';
+import type { Pool } from 'pg';
+import { pgPool, runMigrations, type GatewayDataSource } from '@app/persistence';
 import { ConsentDirectory } from '../../apps/gateway/src/riders/consent-directory';
 import { RidersRepository } from '../../apps/gateway/src/riders/riders.repository';
 import { createLogger } from '../../apps/gateway/src/common/logger';
 import type { GatewayConfig } from '../../apps/gateway/src/config';
+import { testDataSource } from '../support/data-source';
 import { testDatabaseUrl, uniqueId } from '../support/db';
 
 /** Consent ids in memory, against the real database: loaded, missed, evicted, bounded. */
 describe('ConsentDirectory', () => {
+  let ds: GatewayDataSource;
   let pool: Pool;
   const directories: ConsentDirectory[] = [];
 
   beforeAll(async () => {
     await runMigrations(testDatabaseUrl());
-    pool = new Pool({ connectionString: testDatabaseUrl(), max: 2 });
+    ds = await testDataSource();
+    pool = pgPool(ds);
   });
 
   afterAll(async () => {
     for (const d of directories) d.onModuleDestroy();
-    await pool.end();
+    await ds.destroy();
   });
 
   async function linkedRider(): Promise<{ riderId: string; consentId: string }> {
@@ -39,7 +42,7 @@ describe('ConsentDirectory', () => {
   const unlink = (riderId: string) =>
     pool.query('DELETE FROM health_links WHERE rider_id = $1', [riderId]);
 
-  function directory(repo = new RidersRepository(pool), consentCacheMax = 10_000_000) {
+  function directory(repo = new RidersRepository(ds), consentCacheMax = 10_000_000) {
     const d = new ConsentDirectory(
       repo,
       { consentCacheMax } as GatewayConfig,
@@ -96,7 +99,7 @@ describe('ConsentDirectory', () => {
         return read;
       }
     }
-    const d = directory(new HeldRepository(pool));
+    const d = directory(new HeldRepository(ds));
     const pending = d.consentOf(r.riderId);
     await new Promise((resolve) => setTimeout(resolve, 50));
     d.evictConsent(r.consentId);
@@ -129,7 +132,7 @@ describe('ConsentDirectory', () => {
   });
 
   it('holds at most CONSENT_CACHE_MAX riders, dropping the longest held', async () => {
-    const d = directory(new RidersRepository(pool), 2);
+    const d = directory(new RidersRepository(ds), 2);
     const [r1, r2, r3] = [randomUUID(), randomUUID(), randomUUID()];
     d.linked(r1, 'c1');
     d.linked(r2, 'c2');

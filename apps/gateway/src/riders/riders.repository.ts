@@ -1,6 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
-import { PG_POOL } from '../common/tokens';
+import { DataSource, type Repository } from 'typeorm';
+import { HealthLinkEntity, RiderEntity, pgPool } from '@app/persistence';
 
 export interface RiderRow {
   id: string;
@@ -10,41 +11,48 @@ export interface RiderRow {
 
 @Injectable()
 export class RidersRepository {
-  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+  private readonly riders: Repository<RiderEntity>;
+  private readonly links: Repository<HealthLinkEntity>;
+  /** For the consent directory's batched reads, which serve taps. */
+  private readonly pool: Pool;
+
+  constructor(ds: DataSource) {
+    this.riders = ds.getRepository(RiderEntity);
+    this.links = ds.getRepository(HealthLinkEntity);
+    this.pool = pgPool(ds);
+  }
 
   /** Null when a rider with that ID hash already exists. */
   async create(id: string, name: string, idHash: Buffer): Promise<string | null> {
-    const r = await this.pool.query(
-      'INSERT INTO riders (id, name, id_hash) VALUES ($1, $2, $3) ON CONFLICT (id_hash) DO NOTHING RETURNING id',
-      [id, name, idHash],
-    );
-    return r.rowCount === 1 ? id : null;
+    const r = await this.riders
+      .createQueryBuilder()
+      .insert()
+      .values({ id, name, idHash })
+      .orIgnore() // the id is new, so the only conflict is on id_hash
+      .returning('id')
+      .execute();
+    return r.raw.length === 1 ? id : null;
   }
 
-  async existsByHash(idHash: Buffer): Promise<boolean> {
-    const r = await this.pool.query('SELECT 1 FROM riders WHERE id_hash = $1', [idHash]);
-    return r.rowCount === 1;
+  existsByHash(idHash: Buffer): Promise<boolean> {
+    return this.riders.existsBy({ idHash });
   }
 
   async rehash(id: string, idHash: Buffer): Promise<void> {
-    await this.pool.query('UPDATE riders SET id_hash = $2 WHERE id = $1', [id, idHash]);
+    await this.riders.update({ id }, { idHash });
   }
 
   async find(id: string): Promise<RiderRow | null> {
-    const r = await this.pool.query<{ id: string; name: string; id_hash: Buffer }>(
-      'SELECT id, name, id_hash FROM riders WHERE id = $1',
-      [id],
-    );
-    const row = r.rows[0];
-    return row ? { id: row.id, name: row.name, idHash: row.id_hash } : null;
+    const rider = await this.riders.findOne({
+      select: { id: true, name: true, idHash: true },
+      where: { id },
+    });
+    return rider ? { id: rider.id, name: rider.name, idHash: rider.idHash } : null;
   }
 
   async consentOf(riderId: string): Promise<string | null> {
-    const r = await this.pool.query<{ consent_id: string }>(
-      'SELECT consent_id FROM health_links WHERE rider_id = $1',
-      [riderId],
-    );
-    return r.rows[0]?.consent_id ?? null;
+    const link = await this.links.findOne({ select: { consentId: true }, where: { riderId } });
+    return link?.consentId ?? null;
   }
 
   /** Consents of many riders in one query; riders without one are absent. */
@@ -69,20 +77,20 @@ export class RidersRepository {
     return r.rows.map((row) => ({ riderId: row.rider_id, consentId: row.consent_id }));
   }
 
+  /** A new authorization replaces the old one and restarts its clock. */
   async link(riderId: string, consentId: string): Promise<void> {
-    await this.pool.query(
-      `INSERT INTO health_links (rider_id, consent_id) VALUES ($1, $2)
-       ON CONFLICT (rider_id) DO UPDATE SET consent_id = EXCLUDED.consent_id, authorized_at = now()`,
-      [riderId, consentId],
-    );
+    await this.links.upsert({ riderId, consentId, authorizedAt: () => 'now()' }, ['riderId']);
   }
 
   /** Deletes the linkage; returns the consent it held, if any. */
   async unlink(riderId: string): Promise<string | null> {
-    const r = await this.pool.query<{ consent_id: string }>(
-      'DELETE FROM health_links WHERE rider_id = $1 RETURNING consent_id',
-      [riderId],
-    );
-    return r.rows[0]?.consent_id ?? null;
+    const r = await this.links
+      .createQueryBuilder()
+      .delete()
+      .where({ riderId })
+      .returning('consent_id')
+      .execute();
+    const rows = r.raw as { consent_id: string }[];
+    return rows[0]?.consent_id ?? null;
   }
 }
