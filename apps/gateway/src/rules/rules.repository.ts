@@ -1,7 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type { Pool, PoolClient } from 'pg';
-import type { RuleSettings, RuleVersion, Scope, StationRef } from '@app/decision';
-import { PG_POOL } from '../common/tokens';
+import { Injectable } from '@nestjs/common';
+import { DataSource, IsNull, type EntityManager } from 'typeorm';
+import type { RuleSettings, RuleVersion, StationRef } from '@app/decision';
+import { RuleAuditEntity, RuleVersionEntity, StationEntity } from '@app/persistence';
 
 export interface StoredVersion {
   version: RuleVersion;
@@ -26,53 +26,37 @@ export interface AuditEntry {
   actorRole: string;
   action: 'schedule' | 'cancel';
   versionId: string;
-  before: unknown;
-  after: unknown;
+  before: object | null;
+  after: object | null;
 }
 
 export type NewAuditEntry = Omit<AuditEntry, 'id'>;
 
-interface VersionRow {
-  id: string;
-  effective_from: Date;
-  scope: Scope;
-  settings: RuleSettings;
-  reason: string;
-  canonical_hash: string;
-  created_by: string;
-  created_at: Date;
-  cancelled_at: Date | null;
-}
-
-const VERSION_COLUMNS =
-  'id, effective_from, scope, settings, reason, canonical_hash, created_by, created_at, cancelled_at';
-
-const toRecord = (row: VersionRow): VersionRecord => ({
+const toRecord = (v: RuleVersionEntity): VersionRecord => ({
   version: {
-    ...row.settings,
-    id: row.id,
-    effectiveFrom: row.effective_from.getTime(),
-    scope: row.scope,
-    reason: row.reason,
+    ...v.settings,
+    id: v.id,
+    effectiveFrom: v.effectiveFrom.getTime(),
+    scope: v.scope,
+    reason: v.reason,
   },
-  hash: row.canonical_hash,
-  createdBy: row.created_by,
-  createdAt: row.created_at.getTime(),
-  cancelledAt: row.cancelled_at?.getTime() ?? null,
+  hash: v.canonicalHash,
+  createdBy: v.createdBy,
+  createdAt: v.createdAt.getTime(),
+  cancelledAt: v.cancelledAt?.getTime() ?? null,
 });
 
-type Queryable = Pick<Pool | PoolClient, 'query'>;
-
-async function activeVersions(db: Queryable): Promise<VersionRecord[]> {
-  const r = await db.query<VersionRow>(
-    `SELECT ${VERSION_COLUMNS} FROM rule_versions WHERE cancelled_at IS NULL ORDER BY effective_from, id`,
-  );
-  return r.rows.map(toRecord);
+async function activeVersions(em: EntityManager): Promise<VersionRecord[]> {
+  const versions = await em.find(RuleVersionEntity, {
+    where: { cancelledAt: IsNull() },
+    order: { effectiveFrom: 'ASC', id: 'ASC' },
+  });
+  return versions.map(toRecord);
 }
 
-async function stations(db: Queryable): Promise<StationRef[]> {
-  const r = await db.query<{ id: string; lines: string[] }>('SELECT id, lines FROM stations');
-  return r.rows.map((row) => ({ stationId: row.id, lines: row.lines }));
+async function stations(em: EntityManager): Promise<StationRef[]> {
+  const rows = await em.find(StationEntity, { select: { id: true, lines: true } });
+  return rows.map((row) => ({ stationId: row.id, lines: row.lines }));
 }
 
 /** Schedules and cancels serialize on this lock, so checks see every committed version. */
@@ -80,14 +64,14 @@ export const TIMELINE_LOCK = 727275;
 
 /** The statements a schedule or cancel runs inside its transaction. */
 export class RulesTx {
-  constructor(private readonly client: PoolClient) {}
+  constructor(private readonly em: EntityManager) {}
 
   activeVersions(): Promise<VersionRecord[]> {
-    return activeVersions(this.client);
+    return activeVersions(this.em);
   }
 
   stations(): Promise<StationRef[]> {
-    return stations(this.client);
+    return stations(this.em);
   }
 
   async lines(): Promise<string[]> {
@@ -96,11 +80,11 @@ export class RulesTx {
   }
 
   async versionForUpdate(id: string): Promise<VersionRecord | null> {
-    const r = await this.client.query<VersionRow>(
-      `SELECT ${VERSION_COLUMNS} FROM rule_versions WHERE id = $1 FOR UPDATE`,
-      [id],
-    );
-    return r.rows[0] ? toRecord(r.rows[0]) : null;
+    const v = await this.em.findOne(RuleVersionEntity, {
+      where: { id },
+      lock: { mode: 'pessimistic_write' },
+    });
+    return v ? toRecord(v) : null;
   }
 
   async insertVersion(v: NewVersion): Promise<VersionRecord> {
@@ -114,108 +98,79 @@ export class RulesTx {
       dayTicketClearanceMinutes: rest.dayTicketClearanceMinutes,
       healthServiceFallback: rest.healthServiceFallback,
     };
-    const r = await this.client.query<VersionRow>(
-      `INSERT INTO rule_versions (id, effective_from, scope, settings, reason, canonical_hash, created_by)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${VERSION_COLUMNS}`,
-      [
-        id,
-        new Date(effectiveFrom),
-        JSON.stringify(scope),
-        JSON.stringify(settings),
-        reason,
-        v.hash,
-        v.createdBy,
-      ],
-    );
-    return toRecord(r.rows[0]);
+    const row = this.em.create(RuleVersionEntity, {
+      id,
+      effectiveFrom: new Date(effectiveFrom),
+      scope,
+      settings,
+      reason,
+      canonicalHash: v.hash,
+      createdBy: v.createdBy,
+      cancelledAt: null,
+    });
+    // The insert fills in what the database set (created_at).
+    await this.em.insert(RuleVersionEntity, row);
+    return toRecord(row);
   }
 
   async cancel(id: string, at: number): Promise<VersionRecord> {
-    const r = await this.client.query<VersionRow>(
-      `UPDATE rule_versions SET cancelled_at = $2 WHERE id = $1 RETURNING ${VERSION_COLUMNS}`,
-      [id, new Date(at)],
-    );
-    return toRecord(r.rows[0]);
+    await this.em.update(RuleVersionEntity, { id }, { cancelledAt: new Date(at) });
+    return toRecord(await this.em.findOneByOrFail(RuleVersionEntity, { id }));
   }
 
   async audit(e: NewAuditEntry): Promise<void> {
-    await this.client.query(
-      `INSERT INTO rule_audit (at, actor, actor_role, action, version_id, before, after)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [
-        new Date(e.at),
-        e.actor,
-        e.actorRole,
-        e.action,
-        e.versionId,
-        e.before === null ? null : JSON.stringify(e.before),
-        e.after === null ? null : JSON.stringify(e.after),
-      ],
-    );
+    await this.em.insert(RuleAuditEntity, {
+      at: new Date(e.at),
+      actor: e.actor,
+      actorRole: e.actorRole,
+      action: e.action,
+      versionId: e.versionId,
+      before: e.before,
+      after: e.after,
+    });
   }
 }
 
 @Injectable()
 export class RulesRepository {
-  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+  constructor(private readonly ds: DataSource) {}
 
   async activeVersions(): Promise<StoredVersion[]> {
-    return activeVersions(this.pool);
+    return activeVersions(this.ds.manager);
   }
 
   stations(): Promise<StationRef[]> {
-    return stations(this.pool);
+    return stations(this.ds.manager);
   }
 
   async version(id: string): Promise<VersionRecord | null> {
-    const r = await this.pool.query<VersionRow>(
-      `SELECT ${VERSION_COLUMNS} FROM rule_versions WHERE id = $1`,
-      [id],
-    );
-    return r.rows[0] ? toRecord(r.rows[0]) : null;
+    const v = await this.ds.manager.findOneBy(RuleVersionEntity, { id });
+    return v ? toRecord(v) : null;
   }
 
   async auditTrail(versionId: string | null, limit: number): Promise<AuditEntry[]> {
-    const r = await this.pool.query<{
-      id: string;
-      at: Date;
-      actor: string;
-      actor_role: string;
-      action: 'schedule' | 'cancel';
-      version_id: string;
-      before: unknown;
-      after: unknown;
-    }>(
-      `SELECT id, at, actor, actor_role, action, version_id, before, after FROM rule_audit
-        WHERE $1::text IS NULL OR version_id = $1 ORDER BY id DESC LIMIT $2`,
-      [versionId, limit],
-    );
-    return r.rows.map((row) => ({
+    const rows = await this.ds.manager.find(RuleAuditEntity, {
+      where: versionId === null ? {} : { versionId },
+      order: { id: 'DESC' },
+      take: limit,
+    });
+    return rows.map((row) => ({
       id: Number(row.id),
       at: row.at.getTime(),
       actor: row.actor,
-      actorRole: row.actor_role,
+      actorRole: row.actorRole,
       action: row.action,
-      versionId: row.version_id,
+      versionId: row.versionId,
       before: row.before,
       after: row.after,
     }));
   }
 
   /** Runs `fn` in one transaction holding the timeline lock; a throw rolls it all back. */
-  async inTimelineLock<T>(fn: (tx: RulesTx) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock($1)', [TIMELINE_LOCK]);
-      const result = await fn(new RulesTx(client));
-      await client.query('COMMIT');
-      return result;
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw e;
-    } finally {
-      client.release();
-    }
+  inTimelineLock<T>(fn: (tx: RulesTx) => Promise<T>): Promise<T> {
+    return this.ds.transaction(async (em) => {
+      await em.query('SELECT pg_advisory_xact_lock($1)', [TIMELINE_LOCK]);
+      return fn(new RulesTx(em));
+    });
   }
 }

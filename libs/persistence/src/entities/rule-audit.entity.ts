@@ -27,9 +27,10 @@ export class RuleAuditEntity {
   @Column('text', { name: 'version_id' })
   versionId!: string;
 
+  /** The version as it was and became (its view, JSON); null for none. */
   @Column('jsonb', { nullable: true })
-  before!: unknown;
+  before!: object | null;
 
   @Column('jsonb', { nullable: true })
-  after!: unknown;
+  after!: object | null;
 }
