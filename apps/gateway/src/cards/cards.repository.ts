@@ -1,6 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
-import { PG_POOL } from '../common/tokens';
+import { DataSource, IsNull, Not, type Repository } from 'typeorm';
+import { GuaranteeCardEntity, TicketEntity, TransitCardEntity, pgPool } from '@app/persistence';
 
 /** What a gate needs to know about a card at a place and instant; one row per key. */
 export interface CardStatus {
@@ -34,7 +35,18 @@ const ms = (d: Date | null): number | null => (d === null ? null : d.getTime());
 /** Registry writes and the batched lookups the gate hot path makes for cards and tickets. */
 @Injectable()
 export class CardsRepository {
-  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+  private readonly cards: Repository<TransitCardEntity>;
+  private readonly guarantees: Repository<GuaranteeCardEntity>;
+  private readonly tickets: Repository<TicketEntity>;
+  /** The gate's batched lookups and the conditional upserts are SQL. */
+  private readonly pool: Pool;
+
+  constructor(ds: DataSource) {
+    this.cards = ds.getRepository(TransitCardEntity);
+    this.guarantees = ds.getRepository(GuaranteeCardEntity);
+    this.tickets = ds.getRepository(TicketEntity);
+    this.pool = pgPool(ds);
+  }
 
   async cardStatuses(keys: PlaceKey[]): Promise<CardStatus[]> {
     const r = await this.pool.query<{
@@ -130,20 +142,20 @@ export class CardsRepository {
   }
 
   async unlink(riderId: string, cardNo: string): Promise<boolean> {
-    const r = await this.pool.query(
-      'UPDATE transit_cards SET rider_id = NULL, linked_at = NULL WHERE card_no = $1 AND rider_id = $2',
-      [cardNo, riderId],
-    );
-    return r.rowCount === 1;
+    const r = await this.cards.update({ cardNo, riderId }, { riderId: null, linkedAt: null });
+    return r.affected === 1;
   }
 
+  /** Blocked from the first report on; a repeated report keeps the first instant. */
   async reportLost(riderId: string, cardNo: string, at: Date): Promise<boolean> {
-    const r = await this.pool.query(
-      `UPDATE transit_cards SET blocked_at = COALESCE(blocked_at, $3), blocked_reason = 'lost'
-       WHERE card_no = $1 AND rider_id = $2`,
-      [cardNo, riderId, at],
-    );
-    return r.rowCount === 1;
+    const r = await this.cards
+      .createQueryBuilder()
+      .update()
+      .set({ blockedAt: () => 'COALESCE(blocked_at, :at)', blockedReason: 'lost' })
+      .where({ cardNo, riderId })
+      .setParameter('at', at)
+      .execute();
+    return r.affected === 1;
   }
 
   async block(cardNo: string, reason: string, at: Date): Promise<void> {
@@ -156,11 +168,11 @@ export class CardsRepository {
   }
 
   async unblock(cardNo: string): Promise<boolean> {
-    const r = await this.pool.query(
-      'UPDATE transit_cards SET blocked_at = NULL, blocked_reason = NULL WHERE card_no = $1 AND blocked_at IS NOT NULL',
-      [cardNo],
+    const r = await this.cards.update(
+      { cardNo, blockedAt: Not(IsNull()) },
+      { blockedAt: null, blockedReason: null },
     );
-    return r.rowCount === 1;
+    return r.affected === 1;
   }
 
   async upsertGuarantee(
@@ -170,34 +182,31 @@ export class CardsRepository {
     until: Date,
     by: string,
   ): Promise<void> {
-    await this.pool.query(
-      `INSERT INTO guarantee_cards (card_no, holder_name, valid_from, valid_until, updated_by) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (card_no) DO UPDATE SET holder_name = EXCLUDED.holder_name, valid_from = EXCLUDED.valid_from,
-         valid_until = EXCLUDED.valid_until, updated_by = EXCLUDED.updated_by, updated_at = now()`,
-      [cardNo, holderName, from, until, by],
+    await this.guarantees.upsert(
+      {
+        cardNo,
+        holderName,
+        validFrom: from,
+        validUntil: until,
+        updatedBy: by,
+        updatedAt: () => 'now()',
+      },
+      ['cardNo'],
     );
   }
 
   async findGuarantee(
     cardNo: string,
   ): Promise<{ holderName: string; from: number; until: number } | null> {
-    const r = await this.pool.query<{ holder_name: string; valid_from: Date; valid_until: Date }>(
-      'SELECT holder_name, valid_from, valid_until FROM guarantee_cards WHERE card_no = $1',
-      [cardNo],
-    );
-    const row = r.rows[0];
-    return row
-      ? {
-          holderName: row.holder_name,
-          from: row.valid_from.getTime(),
-          until: row.valid_until.getTime(),
-        }
+    const g = await this.guarantees.findOneBy({ cardNo });
+    return g
+      ? { holderName: g.holderName, from: g.validFrom.getTime(), until: g.validUntil.getTime() }
       : null;
   }
 
   async deleteGuarantee(cardNo: string): Promise<boolean> {
-    const r = await this.pool.query('DELETE FROM guarantee_cards WHERE card_no = $1', [cardNo]);
-    return r.rowCount === 1;
+    const r = await this.guarantees.delete({ cardNo });
+    return r.affected === 1;
   }
 
   /** 'exists' when the number is taken (by anyone: a ticket number is printed once). */
@@ -209,12 +218,14 @@ export class CardsRepository {
     until: Date,
   ): Promise<'created' | 'exists' | 'no-rider'> {
     try {
-      const r = await this.pool.query(
-        `INSERT INTO tickets (ticket_no, kind, rider_id, valid_from, valid_until) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (ticket_no) DO NOTHING`,
-        [ticketNo, kind, riderId, from, until],
-      );
-      return r.rowCount === 1 ? 'created' : 'exists';
+      const r = await this.tickets
+        .createQueryBuilder()
+        .insert()
+        .values({ ticketNo, kind, riderId, validFrom: from, validUntil: until })
+        .orIgnore()
+        .returning('ticket_no')
+        .execute();
+      return r.raw.length === 1 ? 'created' : 'exists';
     } catch (e) {
       if ((e as { code?: string }).code === '23503') return 'no-rider';
       throw e;
@@ -224,20 +235,12 @@ export class CardsRepository {
   async ticketsOf(
     riderId: string,
   ): Promise<{ ticketNo: string; kind: TicketKind; from: number; until: number }[]> {
-    const r = await this.pool.query<{
-      ticket_no: string;
-      kind: TicketKind;
-      valid_from: Date;
-      valid_until: Date;
-    }>(
-      'SELECT ticket_no, kind, valid_from, valid_until FROM tickets WHERE rider_id = $1 ORDER BY valid_from',
-      [riderId],
-    );
-    return r.rows.map((row) => ({
-      ticketNo: row.ticket_no,
-      kind: row.kind,
-      from: row.valid_from.getTime(),
-      until: row.valid_until.getTime(),
+    const rows = await this.tickets.find({ where: { riderId }, order: { validFrom: 'ASC' } });
+    return rows.map((t) => ({
+      ticketNo: t.ticketNo,
+      kind: t.kind,
+      from: t.validFrom.getTime(),
+      until: t.validUntil.getTime(),
     }));
   }
 }
