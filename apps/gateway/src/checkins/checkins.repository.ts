@@ -1,6 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
-import { PG_POOL } from '../common/tokens';
+import { DataSource, type Repository } from 'typeorm';
+import { CheckinExportAuditEntity, pgPool } from '@app/persistence';
 
 export interface ExportWindow {
   stationIds: string[];
@@ -51,10 +52,19 @@ const WHERE = `station_id = ANY($1::text[]) AND checked_in_at >= $2 AND checked_
        (timestamptz 'epoch' + $4::bigint * interval '1 microsecond', $5::uuid))`;
 const MICROS = `(extract(epoch FROM checked_in_at) * 1000000)::bigint::text`;
 
-/** Check-in reads for the trace export, and its audit trail. */
+/**
+ * Check-in reads for the trace export, and its audit trail. The export reads a keyset-paged
+ * snapshot on a connection it holds, as SQL: exact microsecond keys, one REPEATABLE READ view.
+ */
 @Injectable()
 export class CheckinsRepository {
-  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+  private readonly exports: Repository<CheckinExportAuditEntity>;
+  private readonly pool: Pool;
+
+  constructor(ds: DataSource) {
+    this.exports = ds.getRepository(CheckinExportAuditEntity);
+    this.pool = pgPool(ds);
+  }
 
   async snapshot(w: ExportWindow): Promise<ExportSnapshot> {
     const c = await this.pool.connect();
@@ -126,21 +136,16 @@ export class CheckinsRepository {
   }
 
   async audit(a: ExportAudit): Promise<void> {
-    await this.pool.query(
-      `INSERT INTO checkin_export_audit
-         (actor, actor_role, station_ids, window_from, window_to, format, page_cursor, row_count)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [
-        a.actor,
-        a.actorRole,
-        a.window.stationIds,
-        a.window.from,
-        a.window.to,
-        a.format,
-        a.cursor,
-        a.rowCount,
-      ],
-    );
+    await this.exports.insert({
+      actor: a.actor,
+      actorRole: a.actorRole,
+      stationIds: a.window.stationIds,
+      windowFrom: a.window.from,
+      windowTo: a.window.to,
+      format: a.format,
+      pageCursor: a.cursor,
+      rowCount: a.rowCount,
+    });
   }
 }
 

@@ -1,6 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
-import { PG_POOL } from '../common/tokens';
+import { DataSource, type Repository } from 'typeorm';
+import { RuleShadowCountEntity, pgPool } from '@app/persistence';
 import type { ShadowKey } from './shadow';
 
 export type ShadowCount = ShadowKey & { taps: number };
@@ -8,7 +9,14 @@ export type ShadowCount = ShadowKey & { taps: number };
 /** Aggregate shadow counts, summed across instances by upsert. */
 @Injectable()
 export class ShadowCountsRepository {
-  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+  private readonly counts: Repository<RuleShadowCountEntity>;
+  /** Many keys summed in one set-based upsert. */
+  private readonly pool: Pool;
+
+  constructor(ds: DataSource) {
+    this.counts = ds.getRepository(RuleShadowCountEntity);
+    this.pool = pgPool(ds);
+  }
 
   async add(counts: readonly ShadowCount[]): Promise<void> {
     if (counts.length === 0) return;
@@ -31,25 +39,14 @@ export class ShadowCountsRepository {
   }
 
   async forVersion(versionId: string): Promise<ShadowCount[]> {
-    const r = await this.pool.query<{
-      station_id: string;
-      from_outcome: ShadowKey['fromOutcome'];
-      from_reasons: string;
-      to_outcome: ShadowKey['toOutcome'];
-      to_reasons: string;
-      taps: string;
-    }>(
-      `SELECT station_id, from_outcome, from_reasons, to_outcome, to_reasons, taps
-         FROM rule_shadow_counts WHERE version_id = $1`,
-      [versionId],
-    );
-    return r.rows.map((row) => ({
+    const rows = await this.counts.findBy({ versionId });
+    return rows.map((row) => ({
       versionId,
-      stationId: row.station_id,
-      fromOutcome: row.from_outcome,
-      fromReasons: row.from_reasons,
-      toOutcome: row.to_outcome,
-      toReasons: row.to_reasons,
+      stationId: row.stationId,
+      fromOutcome: row.fromOutcome as ShadowKey['fromOutcome'],
+      fromReasons: row.fromReasons,
+      toOutcome: row.toOutcome as ShadowKey['toOutcome'],
+      toReasons: row.toReasons,
       taps: Number(row.taps),
     }));
   }
