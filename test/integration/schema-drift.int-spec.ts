@@ -36,7 +36,10 @@ describe('entities and migrations', () => {
 
   afterAll(async () => {
     await ds?.destroy();
-    for (const name of created) await admin.query(`DROP DATABASE IF EXISTS "${name}"`);
+    // FORCE: a backend of a closed pool may still be exiting on a loaded machine.
+    for (const name of created) {
+      await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    }
     await admin.end();
   });
 
