@@ -1,3 +1,8 @@
+import { CheckpointDeviceEntity } from './checkpoint-device.entity';
+import { LineEntity } from './line.entity';
+import { NetworkAuditEntity } from './network-audit.entity';
+import { StaffVerificationEntity } from './staff-verification.entity';
+import { UnrecordedStationEntity } from './unrecorded-station.entity';
 import { CheckInEntity } from './check-in.entity';
 import { CheckinExportAuditEntity } from './checkin-export-audit.entity';
 import { CheckpointClearanceEntity } from './checkpoint-clearance.entity';
@@ -17,6 +22,11 @@ import { TicketEntity } from './ticket.entity';
 import { TransitCardEntity } from './transit-card.entity';
 
 export {
+  CheckpointDeviceEntity,
+  LineEntity,
+  NetworkAuditEntity,
+  StaffVerificationEntity,
+  UnrecordedStationEntity,
   CheckInEntity,
   CheckinExportAuditEntity,
   CheckpointClearanceEntity,
@@ -59,4 +69,9 @@ export const ENTITIES = [
   StaffPassEntity,
   StaffAuditEntity,
   CheckinExportAuditEntity,
+  StaffVerificationEntity,
+  LineEntity,
+  CheckpointDeviceEntity,
+  UnrecordedStationEntity,
+  NetworkAuditEntity,
 ];

@@ -29,4 +29,8 @@ export class StaffAuditEntity {
   /** A pass id, gate id or check-in id the act produced or touched. */
   @Column('text', { nullable: true })
   ref!: string | null;
+
+  /** The verification the act relied on, if any. */
+  @Column('uuid', { name: 'verification_id', nullable: true })
+  verificationId!: string | null;
 }

@@ -1,9 +1,14 @@
-import { Check, Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { Check, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { StaffVerificationEntity } from './staff-verification.entity';
 
 /** A one-time pass issued at the desk, spent by exactly one opening tap. */
 @Entity('staff_passes')
 @Index('staff_passes_open', ['stationId', 'boundTo', 'expiresAt'], { where: 'used_at IS NULL' })
-@Check('staff_passes_bound_kind_check', `bound_kind IN ('medium', 'gate')`)
+@Index('staff_passes_issued', ['issuedAt'])
+@Index('staff_passes_one_per_verification', ['verificationId'], { unique: true })
+@Check('staff_passes_bound_kind_check', `bound_kind IN ('medium', 'gate', 'rider')`)
+// NOT VALID in the migration: passes issued before verifications existed keep their null.
+@Check('staff_passes_name_a_verification', 'verification_id IS NOT NULL')
 export class StaffPassEntity {
   @PrimaryColumn('uuid')
   id!: string;
@@ -12,9 +17,9 @@ export class StaffPassEntity {
   stationId!: string;
 
   @Column('text', { name: 'bound_kind' })
-  boundKind!: 'medium' | 'gate';
+  boundKind!: 'medium' | 'gate' | 'rider';
 
-  /** `card:<no>`, `ticket:<no>` or `gate:<gateId>`. */
+  /** `card:<no>`, `ticket:<no>`, `gate:<gateId>` or `rider:<riderId>`. */
   @Column('text', { name: 'bound_to' })
   boundTo!: string;
 
@@ -32,4 +37,15 @@ export class StaffPassEntity {
 
   @Column('text', { name: 'used_tap', nullable: true })
   usedTap!: string | null;
+
+  /** The verification that justified the pass; one pass per verification. */
+  @Column('uuid', { name: 'verification_id', nullable: true })
+  verificationId!: string | null;
+
+  @ManyToOne(() => StaffVerificationEntity)
+  @JoinColumn({
+    name: 'verification_id',
+    foreignKeyConstraintName: 'staff_passes_verification_id_fkey',
+  })
+  verification?: StaffVerificationEntity | null;
 }
