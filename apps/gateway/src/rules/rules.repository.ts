@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, IsNull, type EntityManager } from 'typeorm';
 import type { RuleSettings, RuleVersion, StationRef } from '@app/decision';
-import { RuleAuditEntity, RuleVersionEntity, StationEntity } from '@app/persistence';
+import { LineEntity, RuleAuditEntity, RuleVersionEntity, StationEntity } from '@app/persistence';
 
 export interface StoredVersion {
   version: RuleVersion;
@@ -75,8 +75,8 @@ export class RulesTx {
   }
 
   async lines(): Promise<string[]> {
-    const r = await this.client.query<{ id: string }>('SELECT id FROM lines');
-    return r.rows.map((row) => row.id);
+    const rows = await this.em.find(LineEntity, { select: { id: true } });
+    return rows.map((row) => row.id);
   }
 
   async versionForUpdate(id: string): Promise<VersionRecord | null> {
