@@ -1,6 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type { Pool } from 'pg';
-import { PG_POOL } from '../common/tokens';
+import { Injectable } from '@nestjs/common';
+import { DataSource, type Repository } from 'typeorm';
+import { StaffAuditEntity } from '@app/persistence';
 
 /** One staff act. Never a health value, never a clear ID number. */
 export interface AuditEntry {
@@ -24,42 +24,32 @@ export interface AuditRow extends Omit<AuditEntry, 'at'> {
 /** The append-only staff audit; the database refuses UPDATE, DELETE and TRUNCATE. */
 @Injectable()
 export class AuditRepository {
-  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+  private readonly audit: Repository<StaffAuditEntity>;
+
+  constructor(ds: DataSource) {
+    this.audit = ds.getRepository(StaffAuditEntity);
+  }
 
   async append(e: AuditEntry): Promise<void> {
-    await this.pool.query(
-      `INSERT INTO staff_audit (at, staff_id, station_id, act, evidence, outcome, ref, verification_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [e.at, e.staffId, e.stationId, e.act, e.evidence, e.outcome, e.ref, e.verificationId],
-    );
+    await this.audit.insert(e);
   }
 
   async recent(stationId: string, limit: number): Promise<AuditRow[]> {
-    const r = await this.pool.query<{
-      id: string;
-      at: Date;
-      staff_id: string;
-      station_id: string;
-      act: string;
-      evidence: string | null;
-      outcome: string;
-      ref: string | null;
-      verification_id: string | null;
-    }>(
-      `SELECT id, at, staff_id, station_id, act, evidence, outcome, ref, verification_id FROM staff_audit
-       WHERE station_id = $1 ORDER BY id DESC LIMIT $2`,
-      [stationId, limit],
-    );
-    return r.rows.map((row) => ({
+    const rows = await this.audit.find({
+      where: { stationId },
+      order: { id: 'DESC' },
+      take: limit,
+    });
+    return rows.map((row) => ({
       id: row.id,
       at: row.at.getTime(),
-      staffId: row.staff_id,
-      stationId: row.station_id,
+      staffId: row.staffId,
+      stationId: row.stationId,
       act: row.act,
       evidence: row.evidence,
       outcome: row.outcome,
       ref: row.ref,
-      verificationId: row.verification_id,
+      verificationId: row.verificationId,
     }));
   }
 }

@@ -1,6 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
-import { PG_POOL } from '../common/tokens';
+import { DataSource, type Repository } from 'typeorm';
+import { StaffPassEntity, pgPool } from '@app/persistence';
 
 export interface NewPass {
   id: string;
@@ -18,27 +19,25 @@ export interface NewPass {
 /** Staff one-time passes: issued at the desk, claimed by exactly one opening tap. */
 @Injectable()
 export class PassesRepository {
-  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+  private readonly passes: Repository<StaffPassEntity>;
+  /** Claims and releases happen on the tap path: one statement each, as SQL. */
+  private readonly pool: Pool;
+
+  constructor(ds: DataSource) {
+    this.passes = ds.getRepository(StaffPassEntity);
+    this.pool = pgPool(ds);
+  }
 
   /** False when the verification already justified another pass. */
   async issue(p: NewPass): Promise<boolean> {
-    const r = await this.pool.query(
-      `INSERT INTO staff_passes
-         (id, station_id, bound_kind, bound_to, expires_at, issued_by, issued_at, verification_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-       ON CONFLICT (verification_id) DO NOTHING`,
-      [
-        p.id,
-        p.stationId,
-        p.boundKind,
-        p.boundTo,
-        p.expiresAt,
-        p.issuedBy,
-        p.issuedAt,
-        p.verificationId,
-      ],
-    );
-    return r.rowCount === 1;
+    const r = await this.passes
+      .createQueryBuilder()
+      .insert()
+      .values(p)
+      .orIgnore() // the id is new, so the only conflict is on verification_id
+      .returning('id')
+      .execute();
+    return r.raw.length === 1;
   }
 
   /**
@@ -65,11 +64,10 @@ export class PassesRepository {
   }
 
   async find(id: string): Promise<{ usedAt: number | null; usedTap: string | null } | null> {
-    const r = await this.pool.query<{ used_at: Date | null; used_tap: string | null }>(
-      'SELECT used_at, used_tap FROM staff_passes WHERE id = $1',
-      [id],
-    );
-    const row = r.rows[0];
-    return row ? { usedAt: row.used_at?.getTime() ?? null, usedTap: row.used_tap } : null;
+    const pass = await this.passes.findOne({
+      select: { usedAt: true, usedTap: true },
+      where: { id },
+    });
+    return pass ? { usedAt: pass.usedAt?.getTime() ?? null, usedTap: pass.usedTap } : null;
   }
 }
