@@ -78,6 +78,10 @@ describe('entities and migrations', () => {
     }
   });
 
+  it('never synchronizes the schema from the entities, not even for schema:sync', async () => {
+    await expect(ds.synchronize()).rejects.toThrow('write a migration');
+  });
+
   it('instances starting at once on an empty database migrate it once, without a race', async () => {
     const fresh = await emptyDatabase();
     const applied = await Promise.all([
