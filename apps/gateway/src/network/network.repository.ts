@@ -1,6 +1,14 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type { Pool, PoolClient } from 'pg';
-import { PG_POOL } from '../common/tokens';
+import { Injectable } from '@nestjs/common';
+import type { Pool } from 'pg';
+import { DataSource, type EntityManager } from 'typeorm';
+import {
+  CheckpointDeviceEntity,
+  LineEntity,
+  NetworkAuditEntity,
+  StationEntity,
+  UnrecordedStationEntity,
+  pgPool,
+} from '@app/persistence';
 import { TIMELINE_LOCK } from '../rules/rules.repository';
 
 export interface LineRecord {
@@ -42,128 +50,121 @@ export interface NetworkAuditEntry {
 export type NetworkAction =
   'line-create' | 'line-rename' | 'station-create' | 'station-update' | 'device-set';
 
-type Queryable = Pick<Pool | PoolClient, 'query'>;
-
-async function lines(db: Queryable): Promise<LineRecord[]> {
-  const r = await db.query<{ id: string; name_zh: string; name_en: string }>(
-    'SELECT id, name_zh, name_en FROM lines ORDER BY id',
-  );
-  return r.rows.map((x) => ({ id: x.id, nameZh: x.name_zh, nameEn: x.name_en }));
+async function lines(em: EntityManager): Promise<LineRecord[]> {
+  const rows = await em.find(LineEntity, { order: { id: 'ASC' } });
+  return rows.map((x) => ({ id: x.id, nameZh: x.nameZh, nameEn: x.nameEn }));
 }
 
-async function stations(db: Queryable, id: string | null = null): Promise<StationRecord[]> {
-  const r = await db.query<{ id: string; name_zh: string; name_en: string; lines: string[] }>(
-    'SELECT id, name_zh, name_en, lines FROM stations WHERE $1::text IS NULL OR id = $1 ORDER BY id',
-    [id],
-  );
-  return r.rows.map((x) => ({ id: x.id, nameZh: x.name_zh, nameEn: x.name_en, lines: x.lines }));
+async function stations(em: EntityManager, id: string | null = null): Promise<StationRecord[]> {
+  const rows = await em.find(StationEntity, {
+    where: id === null ? {} : { id },
+    order: { id: 'ASC' },
+  });
+  return rows.map((x) => ({ id: x.id, nameZh: x.nameZh, nameEn: x.nameEn, lines: x.lines }));
 }
 
 /** The statements of one network change, inside a transaction holding the timeline lock. */
 export class NetworkTx {
-  constructor(private readonly c: PoolClient) {}
+  constructor(private readonly em: EntityManager) {}
 
   lines(): Promise<LineRecord[]> {
-    return lines(this.c);
+    return lines(this.em);
   }
 
   async station(id: string): Promise<StationRecord | null> {
-    return (await stations(this.c, id))[0] ?? null;
+    return (await stations(this.em, id))[0] ?? null;
   }
 
+  /** False when the id is taken. */
   async insertLine(l: LineRecord): Promise<boolean> {
-    const r = await this.c.query(
-      'INSERT INTO lines (id, name_zh, name_en) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
-      [l.id, l.nameZh, l.nameEn],
-    );
-    return r.rowCount === 1;
+    const r = await this.em
+      .createQueryBuilder()
+      .insert()
+      .into(LineEntity)
+      .values({ id: l.id, nameZh: l.nameZh, nameEn: l.nameEn })
+      .orIgnore()
+      .returning('id')
+      .execute();
+    return r.raw.length === 1;
   }
 
   async updateLine(l: LineRecord): Promise<void> {
-    await this.c.query('UPDATE lines SET name_zh = $2, name_en = $3 WHERE id = $1', [
-      l.id,
-      l.nameZh,
-      l.nameEn,
-    ]);
+    await this.em.update(LineEntity, { id: l.id }, { nameZh: l.nameZh, nameEn: l.nameEn });
   }
 
+  /** False when the id is taken. */
   async insertStation(s: StationRecord): Promise<boolean> {
-    const r = await this.c.query(
-      `INSERT INTO stations (id, name_zh, name_en, lines) VALUES ($1, $2, $3, $4)
-       ON CONFLICT DO NOTHING`,
-      [s.id, s.nameZh, s.nameEn, s.lines],
-    );
-    return r.rowCount === 1;
+    const r = await this.em
+      .createQueryBuilder()
+      .insert()
+      .into(StationEntity)
+      .values({ id: s.id, nameZh: s.nameZh, nameEn: s.nameEn, lines: s.lines })
+      .orIgnore()
+      .returning('id')
+      .execute();
+    return r.raw.length === 1;
   }
 
   async updateStation(s: StationRecord): Promise<void> {
-    await this.c.query('UPDATE stations SET name_zh = $2, name_en = $3, lines = $4 WHERE id = $1', [
-      s.id,
-      s.nameZh,
-      s.nameEn,
-      s.lines,
-    ]);
+    await this.em.update(
+      StationEntity,
+      { id: s.id },
+      { nameZh: s.nameZh, nameEn: s.nameEn, lines: s.lines },
+    );
   }
 
   /** Once a station is recorded, its sightings as an unknown one are settled. */
   async forgetSightings(stationId: string): Promise<Sighting | null> {
-    const r = await this.c.query<SightingRow>(
-      'DELETE FROM unrecorded_stations WHERE station_id = $1 RETURNING *',
-      [stationId],
-    );
-    return r.rows[0] ? toSighting(r.rows[0]) : null;
+    const r = await this.em
+      .createQueryBuilder()
+      .delete()
+      .from(UnrecordedStationEntity)
+      .where({ stationId })
+      .returning('*')
+      .execute();
+    const rows = r.raw as SightingRow[];
+    return rows[0] ? toSighting(rows[0]) : null;
   }
 
   async device(stationId: string, deviceId: string): Promise<DeviceRecord | null> {
-    const r = await this.c.query<DeviceRow>(
-      'SELECT * FROM checkpoint_devices WHERE station_id = $1 AND device_id = $2',
-      [stationId, deviceId],
-    );
-    return r.rows[0] ? toDevice(r.rows[0]) : null;
+    const d = await this.em.findOneBy(CheckpointDeviceEntity, { stationId, deviceId });
+    return d ? toDevice(d) : null;
   }
 
   async upsertDevice(d: DeviceRecord): Promise<void> {
-    await this.c.query(
-      `INSERT INTO checkpoint_devices (station_id, device_id, sentinel, updated_by, updated_at)
-       VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (station_id, device_id)
-       DO UPDATE SET sentinel = EXCLUDED.sentinel, updated_by = EXCLUDED.updated_by,
-                     updated_at = EXCLUDED.updated_at`,
-      [d.stationId, d.deviceId, d.sentinel, d.updatedBy, new Date(d.updatedAt)],
+    await this.em.upsert(
+      CheckpointDeviceEntity,
+      {
+        stationId: d.stationId,
+        deviceId: d.deviceId,
+        sentinel: d.sentinel,
+        updatedBy: d.updatedBy,
+        updatedAt: new Date(d.updatedAt),
+      },
+      ['stationId', 'deviceId'],
     );
   }
 
   async audit(e: Omit<NetworkAuditEntry, 'id'>): Promise<void> {
-    await this.c.query(
-      `INSERT INTO network_audit (at, actor, actor_role, action, subject, before, after)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [
-        new Date(e.at),
-        e.actor,
-        e.actorRole,
-        e.action,
-        e.subject,
-        e.before === null ? null : JSON.stringify(e.before),
-        e.after === null ? null : JSON.stringify(e.after),
-      ],
-    );
+    await this.em.insert(NetworkAuditEntity, {
+      at: new Date(e.at),
+      actor: e.actor,
+      actorRole: e.actorRole,
+      action: e.action,
+      subject: e.subject,
+      // Views of records (JSON objects) or null.
+      before: e.before as object | null,
+      after: e.after as object | null,
+    });
   }
 }
 
-interface DeviceRow {
-  station_id: string;
-  device_id: string;
-  sentinel: boolean;
-  updated_by: string;
-  updated_at: Date;
-}
-
-const toDevice = (r: DeviceRow): DeviceRecord => ({
-  stationId: r.station_id,
-  deviceId: r.device_id,
-  sentinel: r.sentinel,
-  updatedBy: r.updated_by,
-  updatedAt: r.updated_at.getTime(),
+const toDevice = (d: CheckpointDeviceEntity): DeviceRecord => ({
+  stationId: d.stationId,
+  deviceId: d.deviceId,
+  sentinel: d.sentinel,
+  updatedBy: d.updatedBy,
+  updatedAt: d.updatedAt.getTime(),
 });
 
 interface SightingRow {
@@ -183,37 +184,47 @@ const toSighting = (r: SightingRow): Sighting => ({
 /** Stations, lines, checkpoint devices, sightings of unknown stations, and their audit. */
 @Injectable()
 export class NetworkRepository {
-  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+  /** Sightings are summed in one set-based upsert, as SQL. */
+  private readonly pool: Pool;
+
+  constructor(private readonly ds: DataSource) {
+    this.pool = pgPool(ds);
+  }
 
   lines(): Promise<LineRecord[]> {
-    return lines(this.pool);
+    return lines(this.ds.manager);
   }
 
   stations(): Promise<StationRecord[]> {
-    return stations(this.pool);
+    return stations(this.ds.manager);
   }
 
   async devices(stationId: string | null): Promise<DeviceRecord[]> {
-    const r = await this.pool.query<DeviceRow>(
-      `SELECT * FROM checkpoint_devices WHERE $1::text IS NULL OR station_id = $1
-       ORDER BY station_id, device_id`,
-      [stationId],
-    );
-    return r.rows.map(toDevice);
+    const rows = await this.ds.manager.find(CheckpointDeviceEntity, {
+      where: stationId === null ? {} : { stationId },
+      order: { stationId: 'ASC', deviceId: 'ASC' },
+    });
+    return rows.map(toDevice);
   }
 
   async sentinels(): Promise<{ stationId: string; deviceId: string }[]> {
-    const r = await this.pool.query<{ station_id: string; device_id: string }>(
-      'SELECT station_id, device_id FROM checkpoint_devices WHERE sentinel',
-    );
-    return r.rows.map((x) => ({ stationId: x.station_id, deviceId: x.device_id }));
+    const rows = await this.ds.manager.find(CheckpointDeviceEntity, {
+      select: { stationId: true, deviceId: true },
+      where: { sentinel: true },
+    });
+    return rows.map((x) => ({ stationId: x.stationId, deviceId: x.deviceId }));
   }
 
   async sightings(): Promise<Sighting[]> {
-    const r = await this.pool.query<SightingRow>(
-      'SELECT * FROM unrecorded_stations ORDER BY last_seen DESC, station_id',
-    );
-    return r.rows.map(toSighting);
+    const rows = await this.ds.manager.find(UnrecordedStationEntity, {
+      order: { lastSeen: 'DESC', stationId: 'ASC' },
+    });
+    return rows.map((x) => ({
+      stationId: x.stationId,
+      firstSeen: x.firstSeen.getTime(),
+      lastSeen: x.lastSeen.getTime(),
+      taps: Number(x.taps),
+    }));
   }
 
   /** Adds this instance's counts; a station recorded meanwhile is not resurrected as unknown. */
@@ -239,22 +250,16 @@ export class NetworkRepository {
   }
 
   async auditTrail(limit: number): Promise<NetworkAuditEntry[]> {
-    const r = await this.pool.query<{
-      id: string;
-      at: Date;
-      actor: string;
-      actor_role: string;
-      action: NetworkAction;
-      subject: string;
-      before: unknown;
-      after: unknown;
-    }>('SELECT * FROM network_audit ORDER BY id DESC LIMIT $1', [limit]);
-    return r.rows.map((x) => ({
+    const rows = await this.ds.manager.find(NetworkAuditEntity, {
+      order: { id: 'DESC' },
+      take: limit,
+    });
+    return rows.map((x) => ({
       id: Number(x.id),
       at: x.at.getTime(),
       actor: x.actor,
-      actorRole: x.actor_role,
-      action: x.action,
+      actorRole: x.actorRole,
+      action: x.action as NetworkAction,
       subject: x.subject,
       before: x.before,
       after: x.after,
@@ -262,19 +267,10 @@ export class NetworkRepository {
   }
 
   /** One change, serialized with rule schedules (which check scopes against the network). */
-  async inNetworkLock<T>(fn: (tx: NetworkTx) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock($1)', [TIMELINE_LOCK]);
-      const result = await fn(new NetworkTx(client));
-      await client.query('COMMIT');
-      return result;
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw e;
-    } finally {
-      client.release();
-    }
+  inNetworkLock<T>(fn: (tx: NetworkTx) => Promise<T>): Promise<T> {
+    return this.ds.transaction(async (em) => {
+      await em.query('SELECT pg_advisory_xact_lock($1)', [TIMELINE_LOCK]);
+      return fn(new NetworkTx(em));
+    });
   }
 }
