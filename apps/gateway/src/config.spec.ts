@@ -126,3 +126,19 @@ describe('gateway config: ACCESS_TOKEN_MAX_AGE_SECONDS', () => {
     );
   });
 });
+
+describe('gateway config: NATS_URL', () => {
+  it("takes a comma-separated list of a cluster's seed servers", () => {
+    const list = 'nats://10.0.0.1:4222,nats://10.0.0.2:4222, tls://10.0.0.3:4222';
+    expect(loadConfig({ NATS_URL: list }).natsUrl).toBe(list);
+  });
+
+  it.each([
+    'http://10.0.0.1:4222',
+    'nats://10.0.0.1:4222,http://10.0.0.2:4222',
+    'nats://10.0.0.1:4222,',
+    'nats://a b',
+  ])('refuses %s at boot', (value) => {
+    expect(() => loadConfig({ NATS_URL: value })).toThrow(ConfigError);
+  });
+});

@@ -167,6 +167,16 @@ function url(env: Env, name: string, def: string, protocols: string[]): string {
   return raw;
 }
 
+/** A comma-separated list, as for a NATS cluster's seed servers; each entry must be a URL. */
+function urlList(env: Env, name: string, def: string, protocols: string[]): string {
+  const raw = env[name] || def;
+  for (const entry of raw.split(',')) {
+    if (entry.trim() === '') throw new ConfigError(`${name} has an empty entry: "${raw}"`);
+    url({ [name]: entry.trim() }, name, def, protocols);
+  }
+  return raw;
+}
+
 export function loadConfig(env: Env = process.env): GatewayConfig {
   const production = env.NODE_ENV === 'production';
   if (production) refuseDevelopmentDefaults(productionRefusals(env));
@@ -194,7 +204,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       'postgres:',
       'postgresql:',
     ]),
-    natsUrl: url(env, 'NATS_URL', 'nats://127.0.0.1:4222', ['nats:', 'tls:']),
+    natsUrl: urlList(env, 'NATS_URL', 'nats://127.0.0.1:4222', ['nats:', 'tls:']),
     authorityUrl: url(env, 'AUTHORITY_URL', 'http://127.0.0.1:3100', ['http:', 'https:']),
     authorityApiKey: env.AUTHORITY_API_KEY || DEV_DEFAULTS.AUTHORITY_API_KEY,
     idHashKey,
