@@ -142,3 +142,11 @@ describe('gateway config: NATS_URL', () => {
     expect(() => loadConfig({ NATS_URL: value })).toThrow(ConfigError);
   });
 });
+
+describe('gateway config: HEALTH_LAST_KNOWN_MAX', () => {
+  it('keeps up to 200,000 last-known statuses unless told otherwise; 0 keeps none', () => {
+    expect(loadConfig({}).healthLastKnownMax).toBe(200_000);
+    expect(loadConfig({ HEALTH_LAST_KNOWN_MAX: '0' }).healthLastKnownMax).toBe(0);
+    expect(() => loadConfig({ HEALTH_LAST_KNOWN_MAX: '-1' })).toThrow(ConfigError);
+  });
+});

@@ -20,6 +20,8 @@ export interface GatewayConfig {
   /** Threads that check ride-code signatures for bursts; 0 checks them all on the main thread. */
   rideCodeVerifyThreads: number;
   healthCacheTtlMs: number;
+  /** Last-known statuses kept for the operator's cached fallback; 0 keeps none. */
+  healthLastKnownMax: number;
   /** Riders whose consent id is kept in memory (about 200 bytes each). */
   consentCacheMax: number;
   antiPassbackMinutes: number;
@@ -215,6 +217,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     rideCodeLeewaySeconds: int(env, 'RIDE_CODE_LEEWAY_SECONDS', 2, 0, 30),
     rideCodeVerifyThreads: int(env, 'RIDE_CODE_VERIFY_THREADS', 1, 0, 16),
     healthCacheTtlMs: int(env, 'HEALTH_CACHE_TTL_MS', 10_000, 0, 300_000),
+    healthLastKnownMax: int(env, 'HEALTH_LAST_KNOWN_MAX', 200_000, 0, 10_000_000),
     consentCacheMax: int(env, 'CONSENT_CACHE_MAX', 1_000_000, 0, 50_000_000),
     antiPassbackMinutes: int(env, 'ANTI_PASSBACK_MINUTES', 240, 1, 24 * 60),
     idempotencyWindowMinutes: int(env, 'IDEMPOTENCY_WINDOW_MINUTES', 10, 1, 24 * 60),

@@ -22,9 +22,13 @@ export class RiderFactsService {
     this.consents.evictConsent(consentId);
   }
 
-  /** Revocations may have been missed (e.g. while NATS was away): trust nothing held. */
+  /**
+   * Revocations and change notices may have been missed (e.g. while NATS was away): consents
+   * are read again from the database and no status serves as fresh until it is read again. What
+   * the operator's cached fallback needs stays (HealthStatusService.dropFresh).
+   */
   forgetAll(): void {
-    this.health.clear();
+    this.health.dropFresh();
     this.consents.clear();
   }
 

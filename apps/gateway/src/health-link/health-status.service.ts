@@ -18,23 +18,33 @@ const MAX_LOOKUPS_IN_FLIGHT = 2;
 /** A lookup the open circuit breaker refused; not worth a log line per tap. */
 const CIRCUIT_OPEN = new Error('health-code service circuit open');
 
-interface Cached {
+interface Known {
   facts: HealthFacts;
+  /** The gateway clock when the request that read it was sent: the status is at least this old. */
   fetchedAt: number;
 }
 
 /** A fetched status, `null` when the consent no longer exists, `undefined` when no answer came. */
-type Fetched = { facts: HealthFacts | null; startedAt: number } | undefined;
+type Fetched = { facts: HealthFacts | null; startedAt: number; fetchedAt: number } | undefined;
 
 /**
- * Health facts for a tap. Kept only in memory and briefly: a fresh entry serves taps for
- * HEALTH_CACHE_TTL_MS; an older one only as the operator's "cached" fallback. A change notice
- * or a revocation evicts it at once, and a lookup already in flight cannot bring it back.
+ * Health facts for a tap, kept only in memory and briefly, in two places:
+ * - fresh statuses serve taps for HEALTH_CACHE_TTL_MS. After a NATS reconnect change notices may
+ *   have been missed, so they are all dropped (`dropFresh`).
+ * - last-known statuses serve only the operator's "accept a status cached within N minutes"
+ *   fallback, when the authority does not answer. They are kept for the longest N of any rule
+ *   version (not at all when none uses it), at most HEALTH_LAST_KNOWN_MAX of them, and survive a
+ *   reconnect: that is exactly when the fallback is needed. A decision checks their age.
+ * A change notice or a revocation evicts both at once, and a lookup already in flight cannot
+ * bring either back.
  */
 @Injectable()
 export class HealthStatusService implements OnModuleDestroy {
-  private readonly cache = new Map<string, Cached>();
+  private readonly fresh = new Map<string, Known>();
+  private readonly lastKnown = new Map<string, Known>();
   private readonly evictedAt = new Map<string, number>();
+  /** When fresh statuses were last dropped: a lookup sent before that is not fresh after it. */
+  private freshDroppedAt = -Infinity;
   private readonly loader: BatchLoader<string, Fetched>;
   /** After 5 failed lookups in a row, taps use the fallback at once for 2 s, then one trial. */
   private readonly breaker = new CircuitBreaker(5, 2_000);
@@ -61,25 +71,37 @@ export class HealthStatusService implements OnModuleDestroy {
       MAX_LOOKUPS_IN_FLIGHT,
     );
     // Often: health facts should leave memory soon after they stop serving taps.
-    this.sweeper = setInterval(() => this.sweep(), 5_000).unref();
+    this.sweeper = setInterval(() => this.forgetExpired(), 5_000).unref();
   }
 
   onModuleDestroy(): void {
     clearInterval(this.sweeper);
   }
 
+  /** A change notice or a revocation: nothing held of this consent may serve a tap again. */
   evict(consentId: string): void {
-    this.cache.delete(consentId);
+    this.fresh.delete(consentId);
+    this.lastKnown.delete(consentId);
     this.evictedAt.set(consentId, performance.now());
   }
 
-  /** Change notices may have been missed (e.g. while NATS was away): trust nothing cached. */
-  clear(): void {
-    for (const id of this.cache.keys()) this.evict(id);
+  /**
+   * Change notices may have been missed (e.g. while NATS was away): no status serves a tap as
+   * fresh until it is read again. Last-known statuses stay for the operator's cached fallback;
+   * a revocation missed meanwhile is caught before any lookup, because the consent directory
+   * reloads from the database after a reconnect.
+   */
+  dropFresh(): void {
+    this.fresh.clear();
+    this.freshDroppedAt = performance.now();
   }
 
   get cachedCount(): number {
-    return this.cache.size;
+    return this.fresh.size;
+  }
+
+  get lastKnownCount(): number {
+    return this.lastKnown.size;
   }
 
   /**
@@ -87,28 +109,52 @@ export class HealthStatusService implements OnModuleDestroy {
    * Null when the authority says the consent no longer exists.
    */
   async lookup(consentId: string, budgetMs: number): Promise<HealthLookup | null> {
-    const hit = this.cache.get(consentId);
+    const hit = this.fresh.get(consentId);
     if (hit && this.clock.now() - hit.fetchedAt < this.config.healthCacheTtlMs)
       return { kind: 'fresh', facts: hit.facts };
     const fetched = await this.loader.load(consentId, budgetMs);
     if (fetched === undefined) {
-      const stale = this.cache.get(consentId);
-      return stale
-        ? { kind: 'cached', facts: stale.facts, fetchedAt: stale.fetchedAt }
+      const known = this.lastKnown.get(consentId);
+      return known
+        ? { kind: 'cached', facts: known.facts, fetchedAt: known.fetchedAt }
         : { kind: 'unavailable' };
     }
     if (fetched.facts === null) return null;
-    const evicted = this.evictedAt.get(consentId);
-    if (evicted === undefined || evicted < fetched.startedAt) {
-      this.cache.set(consentId, { facts: fetched.facts, fetchedAt: this.clock.now() });
-    }
+    this.remember(consentId, fetched.facts, fetched.startedAt, fetched.fetchedAt);
     return { kind: 'fresh', facts: fetched.facts };
+  }
+
+  /** Drops what no longer serves a tap: fresh past its TTL, last-known past the longest N. */
+  forgetExpired(): void {
+    const now = this.clock.now();
+    const freshCutoff = now - this.config.healthCacheTtlMs;
+    for (const [id, k] of this.fresh) if (k.fetchedAt < freshCutoff) this.fresh.delete(id);
+    const knownCutoff = now - this.rules.longestCacheFallbackMs();
+    for (const [id, k] of this.lastKnown) if (k.fetchedAt < knownCutoff) this.lastKnown.delete(id);
+    const evictCutoff = performance.now() - 60_000;
+    for (const [id, at] of this.evictedAt) if (at < evictCutoff) this.evictedAt.delete(id);
+  }
+
+  private remember(consentId: string, facts: HealthFacts, startedAt: number, fetchedAt: number) {
+    const evicted = this.evictedAt.get(consentId);
+    if (evicted !== undefined && evicted >= startedAt) return;
+    const known = { facts, fetchedAt };
+    if (startedAt > this.freshDroppedAt) this.fresh.set(consentId, known);
+    if (this.rules.longestCacheFallbackMs() <= 0 || this.config.healthLastKnownMax === 0) return;
+    // Re-inserted at the end, so the first entry is always the longest unrefreshed one.
+    this.lastKnown.delete(consentId);
+    if (this.lastKnown.size >= this.config.healthLastKnownMax) {
+      const oldest = this.lastKnown.keys().next();
+      if (!oldest.done) this.lastKnown.delete(oldest.value);
+    }
+    this.lastKnown.set(consentId, known);
   }
 
   private async fetchMany(ids: string[], budgetMs: number): Promise<Map<string, Fetched>> {
     // While the breaker is open, taps take the operator's fallback at once: no request goes out.
     if (!this.breaker.allow()) throw CIRCUIT_OPEN;
     const startedAt = performance.now();
+    const fetchedAt = this.clock.now();
     let statuses: Awaited<ReturnType<AuthorityClient['statusBatch']>>;
     try {
       statuses = await this.authority.statusBatch(
@@ -121,15 +167,10 @@ export class HealthStatusService implements OnModuleDestroy {
     }
     this.breaker.success();
     return new Map(
-      ids.map((id) => [id, { facts: statuses[id] ? toFacts(statuses[id]) : null, startedAt }]),
+      ids.map((id) => [
+        id,
+        { facts: statuses[id] ? toFacts(statuses[id]) : null, startedAt, fetchedAt },
+      ]),
     );
-  }
-
-  private sweep(): void {
-    const keepMs = Math.max(this.config.healthCacheTtlMs, this.rules.longestCacheFallbackMs());
-    const cutoff = this.clock.now() - keepMs;
-    for (const [id, entry] of this.cache) if (entry.fetchedAt < cutoff) this.cache.delete(id);
-    const evictCutoff = performance.now() - 60_000;
-    for (const [id, at] of this.evictedAt) if (at < evictCutoff) this.evictedAt.delete(id);
   }
 }
