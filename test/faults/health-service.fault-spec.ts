@@ -1,7 +1,13 @@
 import type { NatsConnection } from 'nats';
 import { formatShanghai } from '@app/protocol';
 import type { BenchRider } from '../../gate-sim/src/bench/seed';
-import { AUTHORITY_KEY, FaultStack, sleep, type RunningService } from './support/harness';
+import {
+  AUTHORITY_KEY,
+  FaultStack,
+  setAuthorityFaults,
+  sleep,
+  type RunningService,
+} from './support/harness';
 import { CountingProxy } from './support/counting-proxy';
 import { Gates, figures, planTaps, type TapRecord } from './support/gates';
 import { report } from './support/report';
@@ -39,11 +45,7 @@ describe('fault 4: the health-code service is slow, then stopped, then back', ()
   });
 
   const setFaults = (delayMs: number, unavailable: boolean) =>
-    fetch(`${authority.url}/v1/admin/faults`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json', 'x-api-key': AUTHORITY_KEY },
-      body: JSON.stringify({ delayMs, unavailable }),
-    }).then((r) => expect(r.status).toBe(204));
+    setAuthorityFaults(authority, { delayMs, unavailable });
 
   it('answers every tap within the bound through the fallback, stops hammering, recovers', async () => {
     const riders = stack.take(1_400);

@@ -111,8 +111,39 @@ export class PrivatePostgres {
     ]);
   }
 
+  /**
+   * Freezes the server as a stalled host would: SIGSTOP to the postmaster (so nothing new is
+   * forked), then to each of its backends and workers. Connections stay open and nothing
+   * answers. Returns the PIDs to give to `unfreeze`.
+   */
+  freeze(): number[] {
+    const postmaster = this.pid;
+    if (postmaster === null) throw new Error('PostgreSQL is not running');
+    process.kill(postmaster, 'SIGSTOP');
+    const children = childrenOf(postmaster);
+    for (const pid of children) process.kill(pid, 'SIGSTOP');
+    this.frozen = [postmaster, ...children];
+    return this.frozen;
+  }
+
+  /** What `freeze` stopped, until `unfreeze`: dispose must wake it before it can stop it. */
+  private frozen: number[] = [];
+
+  /** SIGCONT to what `freeze` stopped: backends first, then the postmaster. */
+  unfreeze(pids: number[] = this.frozen): void {
+    this.frozen = this.frozen.filter((p) => !pids.includes(p));
+    for (const pid of [...pids].reverse()) {
+      try {
+        process.kill(pid, 'SIGCONT');
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
+
   /** Stops the server by its data directory and removes the directory. */
   dispose(): void {
+    this.unfreeze();
     if (this.pid !== null) {
       try {
         this.stopServer('immediate');
@@ -132,6 +163,22 @@ export class PrivatePostgres {
       : [cmd, args];
     execFileSync(file, argv, { cwd: '/', stdio: 'pipe' });
   }
+}
+
+/** PIDs whose parent is `parent`, from /proc (Linux). */
+function childrenOf(parent: number): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === parent) out.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
 }
 
 function uidOf(user: string): number {

@@ -104,12 +104,15 @@ export class ServiceProcess {
       },
     );
     const log: string[] = [];
+    const proc = new ServiceProcess(name, child, log);
     const keep = (b: Buffer) => {
       log.push(b.toString());
       if (log.length > 200) log.shift();
     };
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
+    child.stdout?.on('data', proc.scanLines());
+    child.stderr?.on('data', proc.scanLines());
     // SERVICE_LOG_DIR keeps every line (e.g. the gateway's per-tap phase timings at LOG_LEVEL=info).
     const dir = process.env.SERVICE_LOG_DIR;
     if (dir) {
@@ -117,7 +120,41 @@ export class ServiceProcess {
       child.stdout?.pipe(file);
       child.stderr?.pipe(file);
     }
-    return new ServiceProcess(name, child, log);
+    return proc;
+  }
+
+  private readonly watchers: { re: RegExp; out: string[] }[] = [];
+
+  /**
+   * Feeds whole lines of one stream to the watchers; without any it does nothing (the benchmark
+   * reads no lines). `partial` is null when the stream may be mid-line: the first piece is dropped.
+   */
+  private scanLines(): (b: Buffer) => void {
+    let partial: string | null = null;
+    return (b: Buffer) => {
+      if (this.watchers.length === 0) {
+        partial = null;
+        return;
+      }
+      const lines = ((partial ?? '') + b.toString()).split('\n');
+      if (partial === null) {
+        if (lines.length === 1) return; // still mid-line
+        lines.shift();
+      }
+      partial = lines.pop() ?? '';
+      for (const line of lines)
+        for (const w of this.watchers) if (w.re.test(line)) w.out.push(line);
+    };
+  }
+
+  /**
+   * Every line of output matching `re` from now on, however much is printed meanwhile (the tail
+   * kept by `output()` may have dropped it).
+   */
+  watch(re: RegExp): string[] {
+    const out: string[] = [];
+    this.watchers.push({ re, out });
+    return out;
   }
 
   get pid(): number {

@@ -8,7 +8,8 @@ import type { Figures } from './gates';
 export function report(f: Figures): void {
   const line =
     `[faults] ${f.scenario}: sent ${f.sent}, answered ${f.answered}, open ${f.open}, ` +
-    `rows ${f.rows}, open without row ${f.openWithoutRow}, duplicates ${f.duplicates}, ` +
+    `rows ${f.rows}, open without row ${f.openWithoutRow}, orphans ${f.orphans}, ` +
+    `duplicates ${f.duplicates}, ` +
     `retried ${f.retried}, longest answer ${f.maxAnswerMs} ms; ${reasonText(f)}` +
     (f.note ? `; ${f.note}` : '');
   process.stdout.write(`${line}\n`);
@@ -30,6 +31,7 @@ export function render(rows: Figures[]): string {
     '`open`',
     'check-in rows',
     'open without row',
+    'orphans',
     'duplicates',
     'retried',
     'longest answer',
@@ -49,6 +51,7 @@ export function render(rows: Figures[]): string {
         f.open,
         f.rows,
         f.openWithoutRow,
+        f.orphans,
         f.duplicates,
         f.retried,
         `${f.maxAnswerMs} ms`,
