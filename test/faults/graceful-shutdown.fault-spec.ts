@@ -33,31 +33,49 @@ describe('fault 5: SIGTERM to a gateway during load, a second one runs', () => {
     // A gate would retry after 5 s; the test then counts any tap that needed it.
     const gates = new Gates(nc, 5_000);
     const run = gates.drive(taps, 250);
-    // A burst just before the signal, so the instance surely has taps in flight when it comes.
+    // A burst, and the signal as soon as its first reply is back: the rest is then in flight.
     const burstTaps = await planTaps(stack.codec, stack.take(300), `${prefix}b`);
     await sleep(2_500);
-    const burst = Promise.all(burstTaps.map((t) => gates.send(t)));
-    await sleep(5);
-    stack.expectExit(a.proc);
-    const termAt = performance.now();
-    a.proc.kill('SIGTERM');
+    const drainLines = a.proc.watch(/draining in-flight taps/);
+    let termAt = 0;
+    let signalled!: () => void;
+    const signalSent = new Promise<void>((r) => (signalled = r));
+    const terminate = () => {
+      if (termAt !== 0) return;
+      stack.expectExit(a.proc);
+      termAt = performance.now();
+      a.proc.kill('SIGTERM');
+      signalled();
+    };
+    const burst = Promise.all(burstTaps.map((t) => gates.send(t).finally(terminate)));
+    await signalSent;
     const exit = await a.proc.waitExit(15_000);
     const exitMs = Math.round(performance.now() - termAt);
     const records = [...(await run), ...(await burst)];
 
     const f = await figures('5. SIGTERM (2 instances)', records, stack.pool, prefix);
     const after = records.filter((r) => r.sentAt >= termAt).length;
-    const drained = /"inFlight":(\d+)[^\n]*draining in-flight taps/.exec(a.proc.output());
+    // The instance's own count of the taps it was still deciding once it stopped taking new ones.
+    const drained = /"inFlight":(\d+)/.exec(drainLines.join('\n'));
+    const inFlightAtSignal = drained ? Number(drained[1]) : 0;
+    const answeredAfter = records.filter(
+      (r) => r.sentAt < termAt && r.sentAt + r.answerMs > termAt && r.attempts === 1,
+    ).length;
     f.note =
-      `300-tap burst, SIGTERM 5 ms later: pid ${a.proc.pid} finished ${drained ? drained[1] : 0} in-flight taps ` +
-      `and exited ${exit.code} after ${exitMs} ms; ${after} taps sent after it went to the other`;
+      `300-tap burst, SIGTERM at its first reply: pid ${a.proc.pid} was still deciding ${inFlightAtSignal} ` +
+      `taps when it stopped taking new ones and exited ${exit.code} after ${exitMs} ms; ` +
+      `${answeredAfter} taps sent before the signal ` +
+      `were answered after it at the first attempt; ${after} taps sent after it went to the other`;
     report(f);
 
+    expect(inFlightAtSignal).toBeGreaterThan(0);
+    expect(answeredAfter).toBeGreaterThanOrEqual(inFlightAtSignal);
     expect(exit).toEqual({ code: 0, signal: null });
     expect(f.answered).toBe(f.sent);
     expect(f.retried).toBe(0);
     expect(f.rows).toBe(f.open);
     expect(f.openWithoutRow).toBe(0);
+    expect(f.orphans).toBe(0);
     expect(f.duplicates).toBe(0);
     expect(b.proc.exited).toBeNull();
   }, 180_000);

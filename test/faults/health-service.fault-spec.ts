@@ -93,6 +93,7 @@ describe('fault 4: the health-code service is slow, then stopped, then back', ()
     expect(f.retried).toBe(0);
     expect(late).toBe(0);
     expect(f.openWithoutRow).toBe(0);
+    expect(f.orphans).toBe(0);
     expect(f.rows).toBe(f.open);
     for (const r of [...slow, ...down]) expect(r.reply?.outcome).not.toBe('open');
     expect(slow.filter(fellBack).length).toBeGreaterThan(slow.length * 0.8);

@@ -58,6 +58,7 @@ describe('fault 2: NATS is restarted during load', () => {
       expect(f.open).toBeGreaterThan(f.sent * 0.5);
       expect(f.rows).toBe(f.open);
       expect(f.openWithoutRow).toBe(0);
+      expect(f.orphans).toBe(0);
       expect(f.duplicates).toBe(0);
       expect(differing).toBe(0);
       expect(f.maxAnswerMs).toBeGreaterThan(seconds * 1_000 - 1_000); // the outage was real
