@@ -1,60 +1,63 @@
-import type { Client, Pool } from 'pg';
+import { randomInt } from 'node:crypto';
+import { Client } from 'pg';
+
+export interface HeldCommits {
+  /** Transactions waiting at COMMIT for the held lock now. */
+  waiting(): Promise<number>;
+  /** Lets the held COMMITs finish. */
+  release(): Promise<void>;
+  /** Releases, and removes the trigger (once; later calls do nothing). */
+  remove(): Promise<void>;
+}
 
 /**
- * Makes the COMMIT of a transaction that wrote a check-in for one of the chosen taps wait on a
- * lock the test holds, as a synchronous replica or a deferred check would make it wait. A
- * deferred constraint trigger runs at COMMIT, after every statement (so `statement_timeout` and
- * the statement's own `lock_timeout` are over), and takes a shared advisory lock that the test
- * holds exclusively until `release`. Only check-ins whose tap id starts with `tapPrefix` wait.
- *
- *   const held = await HeldCommit.install(pool, 'hc-');
- *   await held.hold(client);      // commits of hc-* taps now wait
- *   ...                           // taps; held.waiting() counts the commits waiting
- *   await held.release(client);   // they go on
- *   await held.uninstall();
+ * Holds the COMMIT of every transaction that writes a tap receipt for `gateId`, until release():
+ * what a stalled disk or a waiting synchronous standby does, after the transaction's last
+ * statement (and any fence in it) has run. statement_timeout does not bound it: PostgreSQL stops
+ * that timer before it commits. A deferred constraint trigger (it runs at COMMIT) waits on an
+ * advisory lock this helper holds; its lock_timeout is off, so only release() ends the wait.
+ * Only that gate's receipts are affected.
  */
-export class HeldCommit {
-  private constructor(
-    private readonly pool: Pool,
-    readonly key: number,
-  ) {}
-
-  static async install(pool: Pool, tapPrefix: string, key = 714_001): Promise<HeldCommit> {
-    if (!/^[A-Za-z0-9_-]+$/.test(tapPrefix)) throw new Error(`bad tap prefix ${tapPrefix}`);
-    await pool.query(`
-      CREATE OR REPLACE FUNCTION test_held_commit() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF NEW.tap_id LIKE '${tapPrefix}%' THEN PERFORM pg_advisory_xact_lock_shared(${key}); END IF;
-        RETURN NULL;
-      END $$`);
-    await pool.query('DROP TRIGGER IF EXISTS test_held_commit ON check_ins');
-    await pool.query(`
-      CREATE CONSTRAINT TRIGGER test_held_commit AFTER INSERT ON check_ins
-        DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION test_held_commit()`);
-    return new HeldCommit(pool, key);
-  }
-
-  /** From now on, matching commits wait; `client` keeps the lock until `release`. */
-  async hold(client: Client): Promise<void> {
-    await client.query('SELECT pg_advisory_lock($1)', [this.key]);
-  }
-
-  async release(client: Client): Promise<void> {
-    await client.query('SELECT pg_advisory_unlock($1)', [this.key]);
-  }
-
-  /** Transactions waiting for the lock now, i.e. commits being held. */
-  async waiting(): Promise<number> {
-    const r = await this.pool.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM pg_locks
-        WHERE locktype = 'advisory' AND NOT granted AND objid = $1`,
-      [this.key],
-    );
-    return r.rows[0].n;
-  }
-
-  async uninstall(): Promise<void> {
-    await this.pool.query('DROP TRIGGER IF EXISTS test_held_commit ON check_ins');
-    await this.pool.query('DROP FUNCTION IF EXISTS test_held_commit()');
-  }
+export async function holdCommits(url: string, gateId: string): Promise<HeldCommits> {
+  if (!/^[A-Za-z0-9_-]{1,32}$/.test(gateId)) throw new Error(`not a gate id: ${gateId}`);
+  const key = randomInt(1, 2 ** 31);
+  const trigger = `hold_commit_${gateId}`;
+  const holder = new Client({ connectionString: url });
+  await holder.connect();
+  await holder.query('SELECT pg_advisory_lock($1)', [key]);
+  await holder.query(`CREATE OR REPLACE FUNCTION test_hold_commit() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    BEGIN
+      PERFORM set_config('lock_timeout', '0', true);
+      PERFORM pg_advisory_xact_lock_shared(TG_ARGV[0]::bigint);
+      RETURN NULL;
+    END $$`);
+  await holder.query(`CREATE CONSTRAINT TRIGGER "${trigger}" AFTER INSERT ON tap_receipts
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.gate_id = '${gateId}')
+    EXECUTE FUNCTION test_hold_commit('${key}')`);
+  let released = false;
+  let removed = false;
+  const release = async () => {
+    if (released) return;
+    released = true;
+    await holder.query('SELECT pg_advisory_unlock($1)', [key]);
+  };
+  return {
+    async waiting() {
+      const r = await holder.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_locks
+          WHERE locktype = 'advisory' AND NOT granted AND classid = 0 AND objid = $1`,
+        [key],
+      );
+      return r.rows[0].n;
+    },
+    release,
+    async remove() {
+      if (removed) return;
+      removed = true;
+      await release();
+      await holder.query(`DROP TRIGGER IF EXISTS "${trigger}" ON tap_receipts`);
+      await holder.end();
+    },
+  };
 }

@@ -11,6 +11,7 @@ export interface PlannedTap {
   subject: string;
   body: Uint8Array;
   mode: 'entry' | 'exit';
+  gateId: string;
   riderId: string;
   /** The ride code shown: a rider tapping again after a refusal shows the same one. */
   code: string;
@@ -44,7 +45,8 @@ export async function planTaps(
   for (const [i, r] of riders.entries()) {
     const { code } = await codec.mint(r.riderId, now);
     out.push(
-      tapOf(`${prefix}-${String(i).padStart(6, '0')}`, i, {
+      tapOf(`${prefix}-${String(i).padStart(6, '0')}`, {
+        gateId: `G${String((i % 16) + 1).padStart(2, '0')}`,
         riderId: r.riderId,
         profile: r.profile,
         code,
@@ -83,27 +85,31 @@ export const gotUsual = (r: TapRecord): boolean =>
   JSON.stringify([...r.reply.reasons].sort()) === JSON.stringify(usualReasons(r.profile));
 
 /** The same rider, code and reading again under a new tapId: what a rider does after a refusal. */
-export function again(t: PlannedTap, tapId: string, i: number): PlannedTap {
-  return tapOf(tapId, i, t);
+export function again(t: PlannedTap, tapId: string): PlannedTap {
+  return tapOf(tapId, t);
+}
+
+/** The same tap presented at another gate of the station. */
+export function atGate(t: PlannedTap, gateId: string): PlannedTap {
+  return tapOf(t.tapId, { ...t, gateId });
 }
 
 function tapOf(
   tapId: string,
-  i: number,
-  t: Pick<PlannedTap, 'riderId' | 'profile' | 'code' | 'mode' | 'temperatureC'>,
+  t: Pick<PlannedTap, 'gateId' | 'riderId' | 'profile' | 'code' | 'mode' | 'temperatureC'>,
 ): PlannedTap {
-  const gateId = `G${String((i % 16) + 1).padStart(2, '0')}`;
   const body = {
     v: 1,
     tapId,
     stationId: STATION,
-    gateId,
+    gateId: t.gateId,
     mode: t.mode,
     temperatureC: t.temperatureC,
     credential: { kind: 'ride-code', code: t.code },
   };
+  const { gateId, riderId, profile, code, mode, temperatureC } = t;
   return {
-    ...t,
+    ...{ gateId, riderId, profile, code, mode, temperatureC },
     tapId,
     subject: tapSubject(STATION, gateId),
     body: enc.encode(JSON.stringify(body)),
