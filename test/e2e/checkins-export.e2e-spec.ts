@@ -250,3 +250,94 @@ describe('trace export for the health authority', () => {
     expect((res.body as { message: string }).message.length).toBeGreaterThan(5);
   });
 });
+
+describe('trace exports are bounded: a connection of their own, a deadline, a cap', () => {
+  const DEADLINE_MS = 3_000;
+  let authority: RunningAuthority;
+  let gw: GatewayUnderTest;
+  let nc: NatsConnection;
+  let db: Client;
+  /** Holds a lock the export's query needs (rows of 2001 live in the default partition). */
+  let locker: Client;
+  const station = uniqueId('SX');
+  const window = { from: '2001-06-01T00:00:00+08:00', to: '2001-06-02T00:00:00+08:00' };
+  const asAuthority = () => bearer({ sub: uniqueId('officer'), role: 'authority' });
+
+  beforeAll(async () => {
+    db = new Client({ connectionString: testDatabaseUrl() });
+    await db.connect();
+    locker = new Client({ connectionString: testDatabaseUrl() });
+    await locker.connect();
+    authority = await startAuthority();
+    gw = await startTestGateway(authority.url, {
+      env: { EXPORT_DEADLINE_MS: String(DEADLINE_MS), EXPORT_CONNECTIONS: '1' },
+    });
+    nc = await natsClient();
+  });
+
+  afterAll(async () => {
+    await locker.query('ROLLBACK').catch(() => undefined);
+    await locker.end();
+    await nc?.drain();
+    await gw?.close();
+    await authority?.close();
+    await db.end();
+  });
+
+  const exportBackends = async (): Promise<string[]> =>
+    (
+      await db.query<{ state: string }>(
+        `SELECT state FROM pg_stat_activity
+         WHERE application_name = 'gateway-export' AND datname = current_database()`,
+      )
+    ).rows.map((r) => r.state);
+
+  const startExport = async () =>
+    fetch(
+      `${gw.url}${EXPORT}?${new URLSearchParams({ stationId: station, ...window }).toString()}`,
+      { headers: await asAuthority() },
+    );
+
+  it('streams on its own connection, not the pool taps and the API use', async () => {
+    const res = await startExport();
+    expect(res.status).toBe(200);
+    await res.text();
+    // The export's connection stays in its own pool once the export is done.
+    expect(await exportBackends()).toEqual(['idle']);
+  });
+
+  it('ends at its deadline while its query is held, frees its connection, and taps go on', async () => {
+    await locker.query('BEGIN');
+    await locker.query('LOCK TABLE check_ins_default IN ACCESS EXCLUSIVE MODE');
+    try {
+      const started = Date.now();
+      const held = startExport();
+      // Meanwhile the only export connection is taken: another export is refused at once...
+      for (;;) {
+        if ((await exportBackends()).includes('active')) break;
+        if (Date.now() - started > DEADLINE_MS) throw new Error('the export never started');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const busy = await startExport();
+      expect(busy.status).toBe(503);
+      expect(((await busy.json()) as { code: string }).code).toBe('EXPORT_BUSY');
+      // ...while taps and the rider API, on the gateway's other connections, answer.
+      const r = await rider(gw.url, authority.url, healthy(Date.now()));
+      const reply = await tap(nc, {
+        stationId: PILOT,
+        gateId: uniqueId('G'),
+        credential: { kind: 'ride-code', code: await rideCode(gw.url, r.riderId) },
+      });
+      expect(reply.outcome).toBe('open');
+      const res = await held;
+      const ms = Date.now() - started;
+      expect(res.status).toBe(503);
+      expect(((await res.json()) as { code: string }).code).toBe('EXPORT_DEADLINE_EXCEEDED');
+      expect(ms).toBeGreaterThanOrEqual(DEADLINE_MS - 100);
+      expect(ms).toBeLessThan(DEADLINE_MS + 2_000);
+      expect(await exportBackends()).not.toContain('active');
+    } finally {
+      await locker.query('ROLLBACK');
+    }
+  }, 30_000);
+});

@@ -55,6 +55,18 @@ describe('gateway database', () => {
     expect(raw.rows[0].t).toBe('777ms');
   });
 
+  it('bounds the export pool by the export deadline, idle transactions included, and names it', async () => {
+    const [row] = await db.exports.query<
+      { statement_timeout: string; idle: string; name: string }[]
+    >(
+      `SELECT current_setting('statement_timeout') AS statement_timeout,
+              current_setting('idle_in_transaction_session_timeout') AS idle,
+              current_setting('application_name') AS name`,
+    );
+    expect(row).toEqual({ statement_timeout: '1min', idle: '1min', name: 'gateway-export' });
+    expect(pgPool(db.exports).options.max).toBe(2);
+  });
+
   it('keeps the admissions pool apart: a full general pool does not hold up a commit', async () => {
     const general = pgPool(db.general);
     const held = await Promise.all(

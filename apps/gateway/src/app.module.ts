@@ -33,6 +33,7 @@ import {
   PG_POOL,
   ADMISSIONS_POOL,
   ADMISSIONS_DATA_SOURCE,
+  EXPORT_POOL,
   RIDE_CODE_KEYS,
 } from './common/tokens';
 import type { GatewayConfig } from './config';
@@ -115,6 +116,7 @@ export class GatewayModule {
         { provide: ADMISSIONS_DATA_SOURCE, useValue: r.db.admissions },
         { provide: PG_POOL, useValue: pgPool(r.db.general) },
         { provide: ADMISSIONS_POOL, useValue: pgPool(r.db.admissions) },
+        { provide: EXPORT_POOL, useValue: pgPool(r.db.exports) },
         { provide: NATS, useValue: r.nats },
         { provide: RIDE_CODE_KEYS, useValue: r.rideCodeKeys },
         { provide: ACCESS_VERIFIER, useValue: r.accessVerifier },

@@ -39,6 +39,12 @@ export interface GatewayConfig {
   /** Bearer tokens with a longer lifetime (exp - iat), or older than this, are refused. */
   accessTokenMaxAgeSeconds: number;
   riderRequestsPerMinute: number;
+  /** A trace export ends this long after its request arrived, whether or not it was read. */
+  exportDeadlineMs: number;
+  /** Exports streaming at once per instance, each on a connection of its own; more get 503. */
+  exportConnections: number;
+  /** Staff consoles that may follow one station's feed at once on one instance. */
+  feedStreamsPerStation: number;
   /** Check-ins older than this many days are purged (whole day partitions are dropped). */
   retentionDays: number;
   /** How often partitions are created ahead and expired ones dropped. */
@@ -232,6 +238,9 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     accessIssuer: env.ACCESS_ISSUER || DEV_DEFAULTS.ACCESS_ISSUER,
     accessTokenMaxAgeSeconds: int(env, 'ACCESS_TOKEN_MAX_AGE_SECONDS', 3600, 60, 12 * 3600),
     riderRequestsPerMinute: int(env, 'RIDER_REQUESTS_PER_MINUTE', 120, 1, 100_000),
+    exportDeadlineMs: int(env, 'EXPORT_DEADLINE_MS', 60_000, 1_000, 3_600_000),
+    exportConnections: int(env, 'EXPORT_CONNECTIONS', 2, 1, 16),
+    feedStreamsPerStation: int(env, 'FEED_STREAMS_PER_STATION', 16, 1, 1000),
     retentionDays: int(env, 'RETENTION_DAYS', 28, 1, 3650),
     checkInMaintenanceIntervalMs: int(
       env,

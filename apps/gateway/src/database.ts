@@ -2,14 +2,17 @@ import { GatewayDataSource, type PoolSettings } from '@app/persistence';
 import type { Logger } from './common/logger';
 import type { GatewayConfig } from './config';
 
-export type PoolRole = 'general' | 'admissions';
+export type PoolRole = 'general' | 'admissions' | 'exports';
 
 /**
- * The gateway's two pools, both DataSources of the one configuration in @app/persistence.
+ * The gateway's three pools, all DataSources of the one configuration in @app/persistence.
  * - general: the HTTP side, the tap path's batched reads, maintenance.
  * - admissions: the check-in commits (admit_taps) alone, so other traffic never queues a commit.
  *   Its statement_timeout is the commit bound: the server cancels a commit that cannot finish
  *   in time, and it leaves no row. (statement_timeout does not bound COMMIT itself.)
+ * - exports: trace exports, which hold a connection for as long as their reader reads (up to
+ *   EXPORT_DEADLINE_MS, when the server cancels their statements and idle transaction too),
+ *   EXPORT_CONNECTIONS at most, so a slow reader never holds a connection taps need.
  */
 export function poolSettings(
   config: GatewayConfig,
@@ -30,16 +33,26 @@ export function poolSettings(
       connectionTimeoutMs: 2_000,
       onIdleError: onIdleError('admissions'),
     },
+    exports: {
+      max: config.exportConnections,
+      statementTimeoutMs: config.exportDeadlineMs,
+      idleInTransactionTimeoutMs: config.exportDeadlineMs,
+      // An export beyond the pool waits this long for a connection, then gets EXPORT_BUSY.
+      connectionTimeoutMs: 2_000,
+      applicationName: 'gateway-export',
+      onIdleError: onIdleError('exports'),
+    },
   };
 }
 
 export interface GatewayDatabase {
   general: GatewayDataSource;
   admissions: GatewayDataSource;
+  exports: GatewayDataSource;
   close(): Promise<void>;
 }
 
-/** Opens both pools (each connects once, so a wrong URL stops the boot here). */
+/** Opens the pools (each connects once, so a wrong URL stops the boot here). */
 export async function openDatabase(
   config: GatewayConfig,
   logger: Logger,
@@ -47,19 +60,16 @@ export async function openDatabase(
   const settings = poolSettings(config, logger);
   const general = new GatewayDataSource(config.databaseUrl, settings.general);
   const admissions = new GatewayDataSource(config.databaseUrl, settings.admissions);
-  await general.initialize();
+  const exports = new GatewayDataSource(config.databaseUrl, settings.exports);
+  const all = [general, admissions, exports];
+  const close = async () => {
+    await Promise.all(all.filter((ds) => ds.isInitialized).map((ds) => ds.destroy()));
+  };
   try {
-    await admissions.initialize();
+    for (const ds of all) await ds.initialize();
   } catch (e) {
-    await general.destroy();
+    await close();
     throw e;
   }
-  return {
-    general,
-    admissions,
-    async close() {
-      const open = [general, admissions].filter((ds) => ds.isInitialized);
-      await Promise.all(open.map((ds) => ds.destroy()));
-    },
-  };
+  return { general, admissions, exports, close };
 }

@@ -20,6 +20,10 @@ export interface PoolSettings {
    * as an 'error' event on the pool: without a listener it is an uncaught exception.
    */
   onIdleError: (err: Error) => void;
+  /** Names the pool's backends in pg_stat_activity. */
+  applicationName?: string;
+  /** Server-side bound on a transaction left idle (a reader that stopped reading); 0 for none. */
+  idleInTransactionTimeoutMs?: number;
 }
 
 /** For one-off work (migrations, the CLI): a small pool and no statement bound. */
@@ -51,6 +55,10 @@ export function dataSourceOptions(url: string, pool: PoolSettings): PostgresConn
       max: pool.max,
       connectionTimeoutMillis: pool.connectionTimeoutMs,
       ...(pool.statementTimeoutMs > 0 ? { statement_timeout: pool.statementTimeoutMs } : {}),
+      ...(pool.applicationName ? { application_name: pool.applicationName } : {}),
+      ...(pool.idleInTransactionTimeoutMs
+        ? { idle_in_transaction_session_timeout: pool.idleInTransactionTimeoutMs }
+        : {}),
     },
   };
 }

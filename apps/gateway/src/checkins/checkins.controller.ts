@@ -1,4 +1,4 @@
-import { Readable, pipeline } from 'node:stream';
+import { pipeline } from 'node:stream';
 import { Controller, Get, Query, Res } from '@nestjs/common';
 import {
   ApiBearerAuth,
@@ -51,6 +51,8 @@ export class CheckinsController {
       'x-row-count': String(out.rowCount),
       ...(out.nextCursor ? { 'x-next-cursor': out.nextCursor } : {}),
     });
-    pipeline(Readable.from(out.body), res, () => undefined);
+    // A reader gone early (or the deadline) frees the export's connection at once.
+    res.once('close', () => out.abort());
+    pipeline(out.body, res, () => undefined);
   }
 }

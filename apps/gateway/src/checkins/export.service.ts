@@ -1,7 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Readable } from 'node:stream';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Principal } from '@app/access-token';
 import { formatShanghai, parseInstant } from '@app/protocol';
 import { AppError } from '../common/errors';
+import { CONFIG } from '../common/tokens';
+import type { GatewayConfig } from '../config';
 import { CheckinsRepository, type CheckInRow, type ExportKey } from './checkins.repository';
 import type { ExportFormat, ExportQueryDto } from './checkins.dto';
 
@@ -21,20 +24,31 @@ export interface ExportStream {
   contentType: string;
   rowCount: number;
   nextCursor: string | null;
-  /** The body, produced page chunk by page chunk; closing it early releases the snapshot. */
-  body: AsyncGenerator<string>;
+  /**
+   * The body, produced chunk by chunk as it is read. At the deadline it is destroyed with
+   * EXPORT_DEADLINE_EXCEEDED, read or not; fewer rows than X-Row-Count tell the reader.
+   */
+  body: Readable;
+  /** The reader went away: the snapshot's connection goes at once. */
+  abort(): void;
 }
 
 /**
  * The health authority's trace export: one page of a station/window query, streamed from a
- * read-only snapshot. The page's row count and next cursor are known (and audited) before
- * the first byte is sent; rows are never all held in memory.
+ * read-only snapshot on a connection of its own. The page's row count and next cursor are
+ * known (and audited) before the first byte is sent; rows are never all held in memory; and
+ * the whole export, a slow reader included, ends by EXPORT_DEADLINE_MS after it arrived.
  */
 @Injectable()
 export class ExportService {
-  constructor(private readonly repo: CheckinsRepository) {}
+  constructor(
+    private readonly repo: CheckinsRepository,
+    @Inject(CONFIG) private readonly config: GatewayConfig,
+  ) {}
 
   async export(who: Principal, q: ExportQueryDto): Promise<ExportStream> {
+    // Wall time, whatever clock the decisions use: this bounds a connection, not a rule.
+    const deadlineAt = Date.now() + this.config.exportDeadlineMs;
     const from = parseInstant(q.from);
     const to = parseInstant(q.to);
     if (from === null || to === null)
@@ -49,7 +63,7 @@ export class ExportService {
       to: new Date(to),
     };
 
-    const snap = await this.repo.snapshot(window);
+    const snap = await this.repo.snapshot(window, deadlineAt);
     try {
       const { count, next } = await snap.measure(after, limit);
       // No audit row, no export.
@@ -61,15 +75,25 @@ export class ExportService {
         cursor: q.cursor ?? null,
         rowCount: count,
       });
+      const body = Readable.from(stream(snap, after, count, format));
+      // A reader that stopped reading keeps the generator waiting at a yield: end it anyway.
+      const timer = setTimeout(() => {
+        snap.abort();
+        body.destroy(
+          new AppError('EXPORT_DEADLINE_EXCEEDED', 'the export did not finish within its deadline'),
+        );
+      }, deadlineAt - Date.now());
+      body.once('close', () => clearTimeout(timer));
       return {
         contentType:
           format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
         rowCount: count,
         nextCursor: next === null ? null : encodeCursor(next),
-        body: stream(snap, after, count, format),
+        body,
+        abort: () => snap.abort(),
       };
     } catch (e) {
-      await snap.close();
+      snap.abort();
       throw e;
     }
   }

@@ -8,6 +8,8 @@ export const PG_POOL = Symbol('PG_POOL');
 export const ADMISSIONS_DATA_SOURCE = Symbol('ADMISSIONS_DATA_SOURCE');
 /** The admissions DataSource's pg pool. */
 export const ADMISSIONS_POOL = Symbol('ADMISSIONS_POOL');
+/** Trace exports' own small pool: a slow reader never holds a connection taps need. */
+export const EXPORT_POOL = Symbol('EXPORT_POOL');
 export const NATS = Symbol('NATS');
 export const RIDE_CODE_KEYS = Symbol('RIDE_CODE_KEYS');
 export const ACCESS_VERIFIER = Symbol('ACCESS_VERIFIER');

@@ -6,7 +6,17 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { JSONCodec, type NatsConnection, type Subscription } from 'nats';
-import { Subject, filter, interval, map, merge, takeUntil, type Observable } from 'rxjs';
+import {
+  Subject,
+  filter,
+  finalize,
+  interval,
+  map,
+  merge,
+  takeUntil,
+  timer,
+  type Observable,
+} from 'rxjs';
 import {
   EVENTS,
   ID_PATTERN,
@@ -17,8 +27,10 @@ import {
   type Reason,
   type TapRequest,
 } from '@app/protocol';
+import { AppError } from '../common/errors';
 import type { Logger } from '../common/logger';
-import { LOGGER, NATS } from '../common/tokens';
+import { CONFIG, LOGGER, NATS } from '../common/tokens';
+import type { GatewayConfig } from '../config';
 
 /** Every instance publishes its staff-relevant replies here; every instance relays them all. */
 export const STATION_FEED_SUBJECT = EVENTS.stationFeed;
@@ -56,9 +68,12 @@ export class StationFeed implements OnApplicationBootstrap, BeforeApplicationShu
   private readonly closing = new Subject<void>();
   private readonly origin = randomUUID();
   private sub: Subscription | null = null;
+  /** Open console streams per station on this instance. */
+  private readonly streams = new Map<string, number>();
 
   constructor(
     @Inject(NATS) private readonly nc: NatsConnection,
+    @Inject(CONFIG) private readonly config: GatewayConfig,
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
 
@@ -107,8 +122,33 @@ export class StationFeed implements OnApplicationBootstrap, BeforeApplicationShu
     }
   }
 
+  /**
+   * A console's stream of the station, counted against FEED_STREAMS_PER_STATION, that ends
+   * when the token that opened it expires (`endsAt`, ms since epoch): a console keeps
+   * following only while its staff member is still who the token said.
+   */
+  open(stationId: string, endsAt: number, keepaliveMs: number): Observable<FeedMessage> {
+    const left = endsAt - Date.now();
+    if (left <= 0) throw new AppError('UNAUTHENTICATED', 'token expired');
+    const open = this.streams.get(stationId) ?? 0;
+    if (open >= this.config.feedStreamsPerStation)
+      throw new AppError(
+        'FEED_STREAMS_FULL',
+        `${open} consoles already follow station ${stationId} here; close one or retry later`,
+      );
+    this.streams.set(stationId, open + 1);
+    return this.forStation(stationId, keepaliveMs).pipe(
+      takeUntil(timer(left)),
+      finalize(() => {
+        const n = (this.streams.get(stationId) ?? 1) - 1;
+        if (n > 0) this.streams.set(stationId, n);
+        else this.streams.delete(stationId);
+      }),
+    );
+  }
+
   /** Event `tap` per reply at the station, and `ping` now and then to keep the line open. */
-  forStation(stationId: string, keepaliveMs: number): Observable<FeedMessage> {
+  private forStation(stationId: string, keepaliveMs: number): Observable<FeedMessage> {
     return merge(
       this.events.pipe(
         filter((e) => e.stationId === stationId),
