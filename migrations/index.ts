@@ -8,6 +8,7 @@ import { AdmitTapsLean1700000000050 } from './1700000000050-AdmitTapsLean';
 import { AdmitTapsIndexOnly1700000000060 } from './1700000000060-AdmitTapsIndexOnly';
 import { StaffVerifications1700000000070 } from './1700000000070-StaffVerifications';
 import { NetworkAdministration1700000000080 } from './1700000000080-NetworkAdministration';
+import { IdLookups1700000000110 } from './1700000000110-IdLookups';
 
 /** Listed explicitly so ts-node, jest and compiled builds all load the same set. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   AdmitTapsIndexOnly1700000000060,
   StaffVerifications1700000000070,
   NetworkAdministration1700000000080,
+  IdLookups1700000000110,
 ];

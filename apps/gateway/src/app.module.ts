@@ -40,6 +40,8 @@ import type { GatewayConfig } from './config';
 import type { GatewayDatabase } from './database';
 import { GateServer } from './gate/gate.server';
 import { IdempotencyCache } from './gate/idempotency.cache';
+import { IdLookupLimiter } from './id-lookups/id-lookup-limiter';
+import { IdLookupsRepository } from './id-lookups/id-lookups.repository';
 import { TapService } from './gate/tap.service';
 import { AuthorityClient } from './health-link/authority.client';
 import { HealthStatusService } from './health-link/health-status.service';
@@ -162,6 +164,8 @@ export class GatewayModule {
         DeskService,
         GateCommandService,
         IdLookupService,
+        IdLookupsRepository,
+        IdLookupLimiter,
         TapService,
         StationFeed,
         GateServer,

@@ -43,6 +43,12 @@ export interface GatewayConfig {
   exportDeadlineMs: number;
   /** Exports streaming at once per instance, each on a connection of its own; more get 503. */
   exportConnections: number;
+  /** Status lookups by ID number a staff member may make per minute. */
+  idLookupsPerMinute: number;
+  /** ID-card (and other by-number) reads a checkpoint device may make per minute. */
+  idScansPerMinute: number;
+  /** The same over all of a station's devices together. */
+  idScansPerMinutePerStation: number;
   /** Staff consoles that may follow one station's feed at once on one instance. */
   feedStreamsPerStation: number;
   /** Check-ins older than this many days are purged (whole day partitions are dropped). */
@@ -240,6 +246,9 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     riderRequestsPerMinute: int(env, 'RIDER_REQUESTS_PER_MINUTE', 120, 1, 100_000),
     exportDeadlineMs: int(env, 'EXPORT_DEADLINE_MS', 60_000, 1_000, 3_600_000),
     exportConnections: int(env, 'EXPORT_CONNECTIONS', 2, 1, 16),
+    idLookupsPerMinute: int(env, 'ID_LOOKUPS_PER_MINUTE', 10, 1, 10_000),
+    idScansPerMinute: int(env, 'ID_SCANS_PER_MINUTE', 30, 1, 10_000),
+    idScansPerMinutePerStation: int(env, 'ID_SCANS_PER_MINUTE_PER_STATION', 300, 1, 100_000),
     feedStreamsPerStation: int(env, 'FEED_STREAMS_PER_STATION', 16, 1, 1000),
     retentionDays: int(env, 'RETENTION_DAYS', 28, 1, 3650),
     checkInMaintenanceIntervalMs: int(

@@ -20,6 +20,8 @@ export class HttpErrorFilter implements ExceptionFilter {
   catch(e: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
     if (e instanceof AppError) {
+      const retry = e.details?.retryAfterSeconds;
+      if (typeof retry === 'number') res.setHeader('Retry-After', String(retry));
       res.status(ERROR_STATUS[e.code]).json({ code: e.code, message: e.message, ...e.details });
       return;
     }

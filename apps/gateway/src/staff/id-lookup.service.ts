@@ -6,6 +6,7 @@ import { AppError } from '../common/errors';
 import type { Clock } from '../common/clock';
 import { CLOCK } from '../common/tokens';
 import { AuthorityClient, toFacts } from '../health-link/authority.client';
+import { IdLookupLimiter, refusedLookup } from '../id-lookups/id-lookup-limiter';
 import { RulesService } from '../rules/rules.service';
 import { VerificationLog } from './verification-log.service';
 import type { IdLookupResultDto } from './staff.dto';
@@ -20,6 +21,7 @@ export class IdLookupService {
     private readonly authority: AuthorityClient,
     private readonly rules: RulesService,
     private readonly log: VerificationLog,
+    private readonly limiter: IdLookupLimiter,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
@@ -27,6 +29,14 @@ export class IdLookupService {
     const now = this.clock.now();
     const { rules } = this.rules.governing(stationId, now);
     const entry = { stationId, evidence: 'id-number', policyVersion: rules.id, idNumber };
+    const allowed = await this.limiter.admit(
+      { kind: 'staff', staffId: staff.sub, stationId },
+      idNumber,
+    );
+    if (!allowed.ok) {
+      await this.log.record(staff, 'id-lookup', { ...entry, verdict: 'rate-limited' });
+      throw refusedLookup(allowed.retryAfterSeconds);
+    }
     let health;
     try {
       health = await this.authority.lookupIdNumber(idNumber, 'staff-desk', 3_000);

@@ -8,6 +8,7 @@ import {
 import { formatShanghai } from '@app/protocol';
 import { fixedClock } from '../common/clock';
 import type { AuthorityClient } from '../health-link/authority.client';
+import type { IdLookupLimiter } from '../id-lookups/id-lookup-limiter';
 import { RulePreviewService } from '../rules/rule-preview.service';
 import type { RulesService } from '../rules/rules.service';
 import type { VerificationLog } from './verification-log.service';
@@ -30,7 +31,13 @@ const staff: Principal = { sub: 'staff-1', role: 'staff', station: 'S0312' };
 describe('the engine, the rule preview and the desk report check agree on the test window', () => {
   const rules = ruleVersion({ testWindowHours: 72 });
   const clock = fixedClock(sampled);
-  const verify = new VerifyService({} as AuthorityClient, fakeRules(rules), logFake, clock);
+  const verify = new VerifyService(
+    {} as AuthorityClient,
+    fakeRules(rules),
+    logFake,
+    clock,
+    {} as IdLookupLimiter,
+  );
   const preview = new RulePreviewService(fakeRules(rules));
 
   it.each([

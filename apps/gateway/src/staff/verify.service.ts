@@ -13,6 +13,7 @@ import { AppError } from '../common/errors';
 import type { Clock } from '../common/clock';
 import { CLOCK } from '../common/tokens';
 import { AuthorityClient, toFacts, type AuthorityHealth } from '../health-link/authority.client';
+import { IdLookupLimiter, refusedLookup } from '../id-lookups/id-lookup-limiter';
 import { RulesService } from '../rules/rules.service';
 import { VerificationLog } from './verification-log.service';
 import type { EvidenceKind, VerificationDto } from './staff.dto';
@@ -38,6 +39,7 @@ export class VerifyService {
     private readonly rules: RulesService,
     private readonly log: VerificationLog,
     @Inject(CLOCK) private readonly clock: Clock,
+    private readonly limiter: IdLookupLimiter,
   ) {}
 
   offlineCode(staff: Principal, stationId: string, code: string, idNumber: string) {
@@ -67,6 +69,12 @@ export class VerifyService {
 
   elderlyChild(staff: Principal, stationId: string, idNumber: string, name: string) {
     return this.check(staff, stationId, 'elderly-child', idNumber, async (now, rules) => {
+      // A status read by ID number (and a name): counted and recorded like an ID lookup.
+      const verdict = await this.limiter.admit(
+        { kind: 'staff', staffId: staff.sub, stationId },
+        idNumber,
+      );
+      if (!verdict.ok) throw refusedLookup(verdict.retryAfterSeconds);
       const r = await this.authority.lookupElderlyChild(idNumber, name, AUTHORITY_TIMEOUT_MS);
       switch (r.kind) {
         case 'not-eligible':
