@@ -9,6 +9,7 @@ import { AdmitTapsIndexOnly1700000000060 } from './1700000000060-AdmitTapsIndexO
 import { StaffVerifications1700000000070 } from './1700000000070-StaffVerifications';
 import { NetworkAdministration1700000000080 } from './1700000000080-NetworkAdministration';
 import { IdLookups1700000000110 } from './1700000000110-IdLookups';
+import { BroadcastReconciliation1700000000120 } from './1700000000120-BroadcastReconciliation';
 
 /** Listed explicitly so ts-node, jest and compiled builds all load the same set. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   StaffVerifications1700000000070,
   NetworkAdministration1700000000080,
   IdLookups1700000000110,
+  BroadcastReconciliation1700000000120,
 ];

@@ -10,6 +10,8 @@ import { pgPool } from '@app/persistence';
 import { AdmissionBatcher } from './admissions/admission.batcher';
 import { AdmissionsRepository } from './admissions/admissions.repository';
 import { MaintenanceService } from './admissions/maintenance.service';
+import { Reconciler } from './broadcasts/reconciler';
+import { RevocationsRepository } from './broadcasts/revocations.repository';
 import { CardLookupService } from './cards/card-lookup.service';
 import { CardRegistryController, RiderCardsController } from './cards/cards.controller';
 import { CardsRepository } from './cards/cards.repository';
@@ -166,6 +168,8 @@ export class GatewayModule {
         IdLookupService,
         IdLookupsRepository,
         IdLookupLimiter,
+        RevocationsRepository,
+        Reconciler,
         TapService,
         StationFeed,
         GateServer,

@@ -43,6 +43,11 @@ export interface GatewayConfig {
   exportDeadlineMs: number;
   /** Exports streaming at once per instance, each on a connection of its own; more get 503. */
   exportConnections: number;
+  /**
+   * How often every instance reads rule changes and revocations from PostgreSQL, whatever
+   * the broadcasts said: the bound on how late a missed broadcast's change arrives.
+   */
+  reconcileIntervalMs: number;
   /** Status lookups by ID number a staff member may make per minute. */
   idLookupsPerMinute: number;
   /** ID-card (and other by-number) reads a checkpoint device may make per minute. */
@@ -246,6 +251,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     riderRequestsPerMinute: int(env, 'RIDER_REQUESTS_PER_MINUTE', 120, 1, 100_000),
     exportDeadlineMs: int(env, 'EXPORT_DEADLINE_MS', 60_000, 1_000, 3_600_000),
     exportConnections: int(env, 'EXPORT_CONNECTIONS', 2, 1, 16),
+    reconcileIntervalMs: int(env, 'RECONCILE_INTERVAL_MS', 1_000, 100, 60_000),
     idLookupsPerMinute: int(env, 'ID_LOOKUPS_PER_MINUTE', 10, 1, 10_000),
     idScansPerMinute: int(env, 'ID_SCANS_PER_MINUTE', 30, 1, 10_000),
     idScansPerMinutePerStation: int(env, 'ID_SCANS_PER_MINUTE_PER_STATION', 300, 1, 100_000),

@@ -7,7 +7,8 @@ import {
 import type { StationRef } from '@app/decision';
 import type { Logger } from '../common/logger';
 import { LOGGER } from '../common/tokens';
-import { NetworkRepository, type Sighting } from './network.repository';
+import type { EntityManager } from 'typeorm';
+import { NetworkRepository, type NetworkSnapshot, type Sighting } from './network.repository';
 
 /** How often this instance adds its further counts of taps at unknown stations to the table. */
 export const SIGHTINGS_FLUSH_MS = 5_000;
@@ -44,7 +45,16 @@ export class NetworkDirectory implements OnApplicationBootstrap, OnApplicationSh
   }
 
   async reload(): Promise<void> {
-    const [stations, sentinels] = await Promise.all([this.repo.stations(), this.repo.sentinels()]);
+    this.apply(await this.repo.directory());
+  }
+
+  /** Reads the network in `em`: the rules' reload passes its snapshot's transaction. */
+  read(em: EntityManager): Promise<NetworkSnapshot> {
+    return this.repo.directory(em);
+  }
+
+  /** Holds a network read earlier (the rules apply it with the timeline it came with). */
+  apply({ stations, sentinels }: NetworkSnapshot): void {
     this.stations = new Map(stations.map((s) => [s.id, { stationId: s.id, lines: s.lines }]));
     this.sentinels = new Set(sentinels.map((d) => deviceKey(d.stationId, d.deviceId)));
     for (const id of this.stations.keys()) {

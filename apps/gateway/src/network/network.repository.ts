@@ -50,6 +50,12 @@ export interface NetworkAuditEntry {
 export type NetworkAction =
   'line-create' | 'line-rename' | 'station-create' | 'station-update' | 'device-set';
 
+/** The network as a tap's rules are selected against it. */
+export interface NetworkSnapshot {
+  stations: StationRecord[];
+  sentinels: { stationId: string; deviceId: string }[];
+}
+
 async function lines(em: EntityManager): Promise<LineRecord[]> {
   const rows = await em.find(LineEntity, { order: { id: 'ASC' } });
   return rows.map((x) => ({ id: x.id, nameZh: x.nameZh, nameEn: x.nameEn }));
@@ -207,12 +213,20 @@ export class NetworkRepository {
     return rows.map(toDevice);
   }
 
-  async sentinels(): Promise<{ stationId: string; deviceId: string }[]> {
-    const rows = await this.ds.manager.find(CheckpointDeviceEntity, {
+  async sentinels(
+    em: EntityManager = this.ds.manager,
+  ): Promise<{ stationId: string; deviceId: string }[]> {
+    const rows = await em.find(CheckpointDeviceEntity, {
       select: { stationId: true, deviceId: true },
       where: { sentinel: true },
     });
     return rows.map((x) => ({ stationId: x.stationId, deviceId: x.deviceId }));
+  }
+
+  /** What the in-memory directory holds, read with `em` (a snapshot's transaction, or not). */
+  async directory(em: EntityManager = this.ds.manager): Promise<NetworkSnapshot> {
+    const found = await stations(em);
+    return { stations: found, sentinels: await this.sentinels(em) };
   }
 
   async sightings(): Promise<Sighting[]> {

@@ -8,7 +8,8 @@ import { EVENTS, formatShanghai } from '@app/protocol';
 import type { Clock } from '../common/clock';
 import { AppError } from '../common/errors';
 import type { Logger } from '../common/logger';
-import { CLOCK, LOGGER, NATS } from '../common/tokens';
+import { CLOCK, CONFIG, LOGGER, NATS } from '../common/tokens';
+import type { GatewayConfig } from '../config';
 import { checkDraft, type ScheduleInput } from './rule-draft';
 import type { RuleVersionDto } from './rules.dto';
 import { RulesRepository, type VersionRecord } from './rules.repository';
@@ -16,10 +17,14 @@ import { RulesService } from './rules.service';
 import { recordView } from './version-view';
 
 /**
- * A cancel must reach every instance (over NATS, within 1 s) before the version would take
- * effect; closer than this to its instant it is refused rather than risk a split second.
+ * A schedule or a cancel must reach every instance before the version would take effect: over
+ * NATS within a second, or, for an instance that missed the broadcast, by its next
+ * reconciliation. Closer than this to its instant it is refused rather than risk a split
+ * second where instances disagree.
  */
 export const CANCEL_MARGIN_MS = 2_000;
+export const propagationMarginMs = (config: GatewayConfig): number =>
+  Math.max(CANCEL_MARGIN_MS, config.reconcileIntervalMs + 1_000);
 
 /** A readable, unique id: the Shanghai minute it takes effect plus a random suffix. */
 function newVersionId(effectiveFrom: number): string {
@@ -35,6 +40,7 @@ export class RuleScheduleService {
     private readonly rules: RulesService,
     @Inject(NATS) private readonly nc: NatsConnection,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(CONFIG) private readonly config: GatewayConfig,
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
 
@@ -55,6 +61,11 @@ export class RuleScheduleService {
           refusals: checked.refusals,
         });
       const { effectiveFrom, scope, settings, reason } = checked.draft;
+      const margin = propagationMarginMs(this.config);
+      if (effectiveFrom - now < margin) {
+        const refusal = `effectiveFrom ${formatShanghai(effectiveFrom)} is less than ${margin / 1000} s from now: every instance may not hold it by then; schedule it later`;
+        throw new AppError('RULE_REFUSED', refusal, { refusals: [refusal] });
+      }
       const id = newVersionId(effectiveFrom);
       const version: RuleVersion = { ...settings, id, effectiveFrom, scope, reason };
       const hash = ruleVersionHash({ id, effectiveFrom, scope, settings, reason });
@@ -90,10 +101,11 @@ export class RuleScheduleService {
           'RULE_ALREADY_EFFECTIVE',
           `version ${id} took effect at ${at} and is immutable: schedule a new version instead`,
         );
-      if (found.version.effectiveFrom - now < CANCEL_MARGIN_MS)
+      const margin = propagationMarginMs(this.config);
+      if (found.version.effectiveFrom - now < margin)
         throw new AppError(
           'RULE_ALREADY_EFFECTIVE',
-          `version ${id} takes effect at ${at}, less than ${CANCEL_MARGIN_MS / 1000} s from now: too late to cancel on every instance; schedule a new version instead`,
+          `version ${id} takes effect at ${at}, less than ${margin / 1000} s from now: too late to cancel on every instance; schedule a new version instead`,
         );
       const rec = await tx.cancel(id, now);
       await tx.audit({
@@ -111,12 +123,15 @@ export class RuleScheduleService {
     return recordView(cancelled);
   }
 
-  /** After the commit: every instance reloads from PostgreSQL; this one before it answers. */
+  /**
+   * After the commit: this instance reloads before it answers; the broadcast asks the others
+   * to look now (they would find it at their next reconciliation anyway).
+   */
   private async announce(rec: VersionRecord, action: 'scheduled' | 'cancelled'): Promise<void> {
     this.nc.publish(EVENTS.rulesChanged, JSON.stringify({ versionId: rec.version.id, action }));
     this.log.info({ versionId: rec.version.id, action }, 'rule timeline changed');
     try {
-      await this.rules.reload();
+      await this.rules.refresh();
     } catch (e) {
       this.log.error({ err: (e as Error).message }, 'rule reload after change failed');
     }

@@ -131,9 +131,40 @@ export class RulesTx {
   }
 }
 
+/** The whole timeline as of one revision: what a reload applies, and how new it is. */
+export interface TimelineSnapshot<N> {
+  revision: bigint;
+  versions: StoredVersion[];
+  /** What else was read in the same snapshot (the network the timeline is selected against). */
+  network: N;
+}
+
 @Injectable()
 export class RulesRepository {
   constructor(private readonly ds: DataSource) {}
+
+  /**
+   * Active versions, the revision they make up, and what `readNetwork` reads with the same
+   * client, all in one snapshot: nothing read is older or newer than the revision says.
+   */
+  async timeline<N>(readNetwork: (em: EntityManager) => Promise<N>): Promise<TimelineSnapshot<N>> {
+    return this.ds.transaction('REPEATABLE READ', async (em) => {
+      const [{ revision }] = await em.query<{ revision: string }[]>(
+        'SELECT revision::text AS revision FROM rule_timeline_revision',
+      );
+      const versions = await activeVersions(em);
+      const network = await readNetwork(em);
+      return { revision: BigInt(revision), versions, network };
+    });
+  }
+
+  /** The timeline's current revision: one row, read often. */
+  async revision(): Promise<bigint> {
+    const [{ revision }] = await this.ds.query<{ revision: string }[]>(
+      'SELECT revision::text AS revision FROM rule_timeline_revision',
+    );
+    return BigInt(revision);
+  }
 
   async activeVersions(): Promise<StoredVersion[]> {
     return activeVersions(this.ds.manager);

@@ -38,9 +38,18 @@ const NO_RULES: GoverningRules = {
 /**
  * Holds the whole timeline, past and future, in memory and selects by the tap's instant, so
  * a scheduled switch happens at the same instant on every instance without polling.
+ *
+ * Reloads are monotonic: each reads the timeline with its revision (bumped by the database in
+ * every transaction that changes versions or stations), and one that read an older revision
+ * than the one held, say because it started earlier and finished later, changes nothing.
  */
 @Injectable()
 export class RulesService implements OnModuleInit {
+  /** The revision of the timeline held; -1 before the first load. */
+  private revision = -1n;
+  /** A refresh in flight, and whether another was asked for meanwhile. */
+  private refreshing: Promise<boolean> | null = null;
+  private refreshAgain = false;
   private timeline: RuleVersion[] = [];
   /** The latest effectiveFrom in the timeline: past it, nothing is pending. */
   private lastEffectiveFrom = -Infinity;
@@ -56,19 +65,57 @@ export class RulesService implements OnModuleInit {
     await this.reload();
   }
 
-  /** The timeline and the network (stations, lines, sentinels) it is selected against. */
-  async reload(): Promise<void> {
-    const [versions] = await Promise.all([
-      this.repo.activeVersions(),
-      this.networkDirectory.reload(),
-    ]);
+  /** The revision of the timeline this instance decides by. */
+  get heldRevision(): bigint {
+    return this.revision;
+  }
+
+  /**
+   * Reads the timeline and the network (stations, lines, sentinels) it is selected against,
+   * in one snapshot with their revision, and holds them, unless what was read is not newer
+   * than what is held. True when it replaced them.
+   */
+  async reload(): Promise<boolean> {
+    const { revision, versions, network } = await this.repo.timeline((db) =>
+      this.networkDirectory.read(db),
+    );
+    if (revision <= this.revision) return false;
+    this.revision = revision;
+    this.networkDirectory.apply(network);
     this.timeline = versions.map((v) => v.version);
     this.lastEffectiveFrom = Math.max(-Infinity, ...this.timeline.map((v) => v.effectiveFrom));
     this.hashes = new Map(versions.map((v) => [v.version.id, v.hash]));
     this.log.info(
-      { versions: this.timeline.length, stations: this.networkDirectory.stationCount() },
+      {
+        versions: this.timeline.length,
+        stations: this.networkDirectory.stationCount(),
+        revision: Number(revision),
+      },
       'rule timeline loaded',
     );
+    return true;
+  }
+
+  /**
+   * Re-reads the timeline if the database holds a newer revision: a broadcast's hint, or the
+   * periodic check. Calls while one runs are folded into one more run after it.
+   */
+  refresh(): Promise<boolean> {
+    if (this.refreshing) {
+      this.refreshAgain = true;
+      return this.refreshing;
+    }
+    const run = async (): Promise<boolean> => {
+      let changed = false;
+      do {
+        this.refreshAgain = false;
+        if ((await this.repo.revision()) > this.revision)
+          changed = (await this.reload()) || changed;
+      } while (this.refreshAgain);
+      return changed;
+    };
+    this.refreshing = run().finally(() => (this.refreshing = null));
+    return this.refreshing;
   }
 
   station(stationId: string): StationRef {
