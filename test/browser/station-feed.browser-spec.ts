@@ -174,13 +174,26 @@ describe('the station feed (SSE) across gateway instances', () => {
       reasons: ['CARD_BLOCKED'],
       decidedAt: '2022-06-01T08:00:00.000+08:00',
       origin: 'another-instance',
+      tapId: 'placeholder',
     };
     const subject = `${STATION_FEED_SUBJECT}.${station}`;
-    nc.publish(subject, json.encode({ ...base, tapId: 'bogus-1', reasons: ['NOT_A_REASON'] }));
+    const bogus = [
+      { ...base, tapId: 'bogus-001', reasons: ['NOT_A_REASON'] },
+      // Named for this station, published on another station's subject (and the reverse).
+      { ...base, tapId: 'bogus-002' },
+      { ...base, tapId: 'bogus-003', stationId: 'S0105' },
+      { ...base, tapId: 'bogus-004', outcome: 'see-staff' }, // CARD_BLOCKED forces a deny
+      { ...base, tapId: 'bogus-005', credentialKind: 'passport' },
+      { ...base, tapId: 'bogus-006', decidedAt: 'now' },
+      { ...base, tapId: 'bogus-007', gateId: '<img src=x>' },
+    ];
+    for (const [i, b] of bogus.entries())
+      nc.publish(i === 1 ? `${STATION_FEED_SUBJECT}.S0105` : subject, json.encode(b));
     nc.publish(subject, new TextEncoder().encode('not json'));
-    nc.publish(subject, json.encode({ ...base, tapId: 'relayed-1' }));
+    nc.publish(subject, json.encode({ ...base, tapId: 'relayed-1', health: { colour: 'red' } }));
     await eventually(async () => expect(reader.taps().map((e) => e.tapId)).toContain('relayed-1'));
-    expect(reader.taps().map((e) => e.tapId)).not.toContain('bogus-1');
+    expect(reader.taps().filter((e) => String(e.tapId).startsWith('bogus'))).toEqual([]);
+    expect(reader.taps().find((e) => e.tapId === 'relayed-1')).not.toHaveProperty('health');
     expect(reader.taps().find((e) => e.tapId === 'relayed-1')?.display).toEqual({
       zh: expect.any(String),
       en: expect.any(String),

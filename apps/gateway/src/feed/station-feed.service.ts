@@ -17,46 +17,21 @@ import {
   timer,
   type Observable,
 } from 'rxjs';
-import {
-  EVENTS,
-  ID_PATTERN,
-  REASONS,
-  displayFor,
-  type Display,
-  type GateReply,
-  type Reason,
-  type TapRequest,
-} from '@app/protocol';
+import { EVENTS, type GateReply, type TapRequest } from '@app/protocol';
 import { AppError } from '../common/errors';
 import type { Logger } from '../common/logger';
 import { CONFIG, LOGGER, NATS } from '../common/tokens';
 import type { GatewayConfig } from '../config';
+import { readWireEvent, toFeedEvent, type FeedEvent } from './feed-wire';
+
+export type { FeedEvent } from './feed-wire';
 
 /** Every instance publishes its staff-relevant replies here; every instance relays them all. */
 export const STATION_FEED_SUBJECT = EVENTS.stationFeed;
 
-/** What a staff console sees of one tap: never a health value, only reasons, gate and time. */
-export interface FeedEvent {
-  stationId: string;
-  gateId: string;
-  tapId: string;
-  mode: 'entry' | 'exit';
-  credentialKind: string;
-  outcome: 'see-staff' | 'deny';
-  reasons: Reason[];
-  display: Display;
-  decidedAt: string;
-}
-
 export type FeedMessage = { type: 'tap'; data: FeedEvent } | { type: 'ping'; data: '' };
 
-/** The NATS form: display is derived from the reasons on arrival, so it is not sent. */
-interface WireEvent extends Omit<FeedEvent, 'display'> {
-  origin: string;
-}
-
-const json = JSONCodec<WireEvent>();
-const KNOWN = new Set<string>(REASONS);
+const json = JSONCodec<unknown>();
 
 /**
  * The live feed of see-staff and deny replies per station. Local taps go straight to the
@@ -68,6 +43,8 @@ export class StationFeed implements OnApplicationBootstrap, BeforeApplicationShu
   private readonly closing = new Subject<void>();
   private readonly origin = randomUUID();
   private sub: Subscription | null = null;
+  /** Relayed events that were not ones a gateway publishes: counted, never shown. */
+  ignored = 0;
   /** Open console streams per station on this instance. */
   private readonly streams = new Map<string, number>();
 
@@ -81,7 +58,7 @@ export class StationFeed implements OnApplicationBootstrap, BeforeApplicationShu
     this.sub = this.nc.subscribe(`${STATION_FEED_SUBJECT}.*`, {
       callback: (err, msg) => {
         if (err) return;
-        const e = this.fromWire(msg.data);
+        const e = this.fromWire(msg.subject, msg.data);
         if (e) this.events.next(e);
       },
     });
@@ -161,27 +138,20 @@ export class StationFeed implements OnApplicationBootstrap, BeforeApplicationShu
     );
   }
 
-  private fromWire(data: Uint8Array): FeedEvent | null {
+  /** Another instance's event, if it is one a gateway could have published; else nothing. */
+  private fromWire(subject: string, data: Uint8Array): FeedEvent | null {
+    let body: unknown;
     try {
-      const w = json.decode(data);
-      if (w.origin === this.origin) return null;
-      if (!ID_PATTERN.test(w.stationId) || !ID_PATTERN.test(w.gateId)) return null;
-      if (w.outcome !== 'see-staff' && w.outcome !== 'deny') return null;
-      if (!Array.isArray(w.reasons) || !w.reasons.every((r) => KNOWN.has(r))) return null;
-      return {
-        stationId: w.stationId,
-        gateId: w.gateId,
-        tapId: String(w.tapId),
-        mode: w.mode === 'exit' ? 'exit' : 'entry',
-        credentialKind: String(w.credentialKind),
-        outcome: w.outcome,
-        reasons: w.reasons,
-        display: displayFor(w.reasons),
-        decidedAt: String(w.decidedAt),
-      };
+      body = json.decode(data);
     } catch {
-      this.log.warn('ignored unreadable station feed event');
+      body = null;
+    }
+    const station = subject.slice(STATION_FEED_SUBJECT.length + 1);
+    const w = readWireEvent(station, body);
+    if (w === null) {
+      this.ignored++;
       return null;
     }
+    return w.origin === this.origin ? null : toFeedEvent(w);
   }
 }
