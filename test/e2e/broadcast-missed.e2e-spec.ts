@@ -4,6 +4,7 @@ import request from 'supertest';
 import { formatShanghai, type GateReply } from '@app/protocol';
 import type { RunningAuthority } from '../../apps/health-authority/src/app';
 import { Reconciler } from '../../apps/gateway/src/broadcasts/reconciler';
+import { NetworkDirectory } from '../../apps/gateway/src/network/network.directory';
 import { healthy, rideCode, rider } from '../support/factories';
 import { PrivateNats } from '../support/nats-server';
 import {
@@ -131,6 +132,24 @@ describe('an instance that misses every broadcast still converges within the sta
     const gone = await msUntil(async () => !(await timelineIds(b, station)).includes(later));
     expect({ gone, withinBound: gone < BOUND_MS }).toEqual({ gone, withinBound: true });
   }, 30_000);
+
+  it('a checkpoint made a digital sentinel elsewhere is one on B within the bound', async () => {
+    const deviceId = uniqueId('D');
+    const directory = b.app.get(NetworkDirectory);
+    expect(directory.isSentinel(PILOT, deviceId)).toBe(false);
+    // Whoever wrote it (another instance, an operator's script) broadcast nothing to B.
+    await db.query(
+      `INSERT INTO checkpoint_devices (station_id, device_id, sentinel, updated_by, updated_at)
+       VALUES ($1, $2, true, 'test', now())`,
+      [PILOT, deviceId],
+    );
+    const ms = await msUntil(async () => directory.isSentinel(PILOT, deviceId));
+    expect({ ms, withinBound: ms < BOUND_MS }).toEqual({ ms, withinBound: true });
+    await db.query('DELETE FROM checkpoint_devices WHERE station_id = $1 AND device_id = $2', [
+      PILOT,
+      deviceId,
+    ]);
+  });
 
   it('refuses to schedule a version closer than every instance is sure to hold it', async () => {
     // A station of its own: were the refusal missing, nothing else would be governed by it.
