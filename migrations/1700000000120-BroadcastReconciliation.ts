@@ -19,10 +19,10 @@ export class BroadcastReconciliation1700000000120 implements MigrationInterface 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`
       CREATE TABLE rule_timeline_revision (
-        only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+        id smallint PRIMARY KEY CONSTRAINT rule_timeline_revision_one_row CHECK (id = 1),
         revision bigint NOT NULL
       )`);
-    await q.query(`INSERT INTO rule_timeline_revision (revision) VALUES (1)`);
+    await q.query(`INSERT INTO rule_timeline_revision (id, revision) VALUES (1, 1)`);
     await q.query(`
       CREATE FUNCTION bump_rule_timeline_revision() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
@@ -40,7 +40,7 @@ export class BroadcastReconciliation1700000000120 implements MigrationInterface 
         id bigserial PRIMARY KEY,
         consent_id text NOT NULL,
         revoked_at timestamptz NOT NULL DEFAULT now(),
-        txid xid8 NOT NULL DEFAULT pg_current_xact_id()
+        txid bigint NOT NULL
       )`);
     await q.query(`CREATE INDEX consent_revocations_txid ON consent_revocations (txid)`);
     await q.query(`CREATE INDEX consent_revocations_at ON consent_revocations (revoked_at)`);
@@ -48,7 +48,10 @@ export class BroadcastReconciliation1700000000120 implements MigrationInterface 
       CREATE FUNCTION log_consent_revocation() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
         IF TG_OP = 'DELETE' OR OLD.consent_id IS DISTINCT FROM NEW.consent_id THEN
-          INSERT INTO consent_revocations (consent_id) VALUES (OLD.consent_id);
+          -- The writing transaction's id (xid8, as a number): readers compare it with the
+          -- oldest transaction still running to know what they may not have seen yet.
+          INSERT INTO consent_revocations (consent_id, txid)
+          VALUES (OLD.consent_id, pg_current_xact_id()::text::bigint);
         END IF;
         RETURN NULL;
       END $$`);

@@ -1,6 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type { Pool } from 'pg';
-import { PG_POOL } from '../common/tokens';
+import { Injectable } from '@nestjs/common';
+import { DataSource, LessThan, type Repository } from 'typeorm';
+import { ConsentRevocationEntity } from '@app/persistence';
 
 /** What a poll of the revocation log found, and where the next one starts. */
 export interface RevocationPoll {
@@ -19,7 +19,11 @@ export interface RevocationPoll {
  */
 @Injectable()
 export class RevocationsRepository {
-  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+  private readonly log: Repository<ConsentRevocationEntity>;
+
+  constructor(private readonly ds: DataSource) {
+    this.log = ds.getRepository(ConsentRevocationEntity);
+  }
 
   /**
    * Revocations from transactions numbered `from` or later (the whole log when null). Rows
@@ -27,18 +31,20 @@ export class RevocationsRepository {
    * no later than the oldest of them.
    */
   async since(from: string | null): Promise<RevocationPoll> {
-    const r = await this.pool.query<{ watermark: string; consent_ids: string[] }>(
+    // One statement, so the watermark and the rows come from one snapshot. SQL: the snapshot
+    // functions have no query-builder form.
+    const [row] = await this.ds.query<{ watermark: string; consent_ids: string[] }[]>(
       `SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS watermark,
               coalesce((SELECT array_agg(DISTINCT consent_id) FROM consent_revocations
-                        WHERE $1::xid8 IS NULL OR txid >= $1::xid8), '{}') AS consent_ids`,
+                        WHERE $1::bigint IS NULL OR txid >= $1::bigint), '{}') AS consent_ids`,
       [from],
     );
-    return { consentIds: r.rows[0].consent_ids, watermark: r.rows[0].watermark };
+    return { consentIds: row.consent_ids, watermark: row.watermark };
   }
 
   /** The log keeps what an instance that fell this far behind could still need. */
   async purgeBefore(at: Date): Promise<number> {
-    const r = await this.pool.query('DELETE FROM consent_revocations WHERE revoked_at < $1', [at]);
-    return r.rowCount ?? 0;
+    const r = await this.log.delete({ revokedAt: LessThan(at) });
+    return r.affected ?? 0;
   }
 }

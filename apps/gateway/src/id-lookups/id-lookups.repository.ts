@@ -1,6 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type { Pool } from 'pg';
-import { PG_POOL } from '../common/tokens';
+import { Injectable } from '@nestjs/common';
+import { DataSource, type Repository } from 'typeorm';
+import { IdLookupEntity } from '@app/persistence';
 
 /** One read of a person's health status by ID number. Never the number itself. */
 export interface IdLookupRow {
@@ -17,13 +17,13 @@ export interface IdLookupRow {
 /** The append-only trail of ID-number lookups; the database refuses UPDATE and DELETE. */
 @Injectable()
 export class IdLookupsRepository {
-  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+  private readonly rows: Repository<IdLookupEntity>;
+
+  constructor(ds: DataSource) {
+    this.rows = ds.getRepository(IdLookupEntity);
+  }
 
   async append(r: IdLookupRow): Promise<void> {
-    await this.pool.query(
-      `INSERT INTO id_lookups (at, station_id, actor_kind, actor_id, person_key, outcome)
-       VALUES ($1, $2, $3, $4, $5, $6)`,
-      [r.at, r.stationId, r.actorKind, r.actorId, r.personKey, r.outcome],
-    );
+    await this.rows.insert(r);
   }
 }

@@ -1,4 +1,7 @@
 import { CheckpointDeviceEntity } from './checkpoint-device.entity';
+import { ConsentRevocationEntity } from './consent-revocation.entity';
+import { IdLookupEntity } from './id-lookup.entity';
+import { RuleTimelineRevisionEntity } from './rule-timeline-revision.entity';
 import { LineEntity } from './line.entity';
 import { NetworkAuditEntity } from './network-audit.entity';
 import { StaffVerificationEntity } from './staff-verification.entity';
@@ -23,6 +26,9 @@ import { TransitCardEntity } from './transit-card.entity';
 
 export {
   CheckpointDeviceEntity,
+  ConsentRevocationEntity,
+  IdLookupEntity,
+  RuleTimelineRevisionEntity,
   LineEntity,
   NetworkAuditEntity,
   StaffVerificationEntity,
@@ -74,4 +80,7 @@ export const ENTITIES = [
   CheckpointDeviceEntity,
   UnrecordedStationEntity,
   NetworkAuditEntity,
+  IdLookupEntity,
+  RuleTimelineRevisionEntity,
+  ConsentRevocationEntity,
 ];
