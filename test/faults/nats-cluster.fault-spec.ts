@@ -247,7 +247,9 @@ async function scheduleCachedFallback(
   gw: RunningService,
   maxAgeMinutes: number,
 ): Promise<string> {
-  const effectiveFrom = Date.now() + 2_000;
+  // Versions are scheduled at least 2 s ahead (every instance must hold one before its
+  // instant); the request itself takes a moment more.
+  const effectiveFrom = Date.now() + 3_000;
   const res = await fetch(`${gw.url}/rules/versions`, {
     method: 'POST',
     headers: {
