@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { Client } from 'pg';
 import { SignJWT } from 'jose';
@@ -14,6 +14,8 @@ import {
 import type { RunningAuthority } from '../../apps/health-authority/src/app';
 
 const STATION = 'S0312';
+/** Below the default maximum token age, so that only the configured value can refuse. */
+const MAX_AGE_S = 900;
 const INJECTIONS = [
   "' OR '1'='1' --",
   "Robert'); DROP TABLE riders;--",
@@ -67,7 +69,12 @@ describe('hostile input over HTTP: clear 4xx, never a stack trace', () => {
   beforeAll(async () => {
     authority = await startAuthority();
     // Rate limiting would answer 429 before validation ran: lift it to test the validators.
-    gw = await startTestGateway(authority.url, { env: { RIDER_REQUESTS_PER_MINUTE: '100000' } });
+    gw = await startTestGateway(authority.url, {
+      env: {
+        RIDER_REQUESTS_PER_MINUTE: '100000',
+        ACCESS_TOKEN_MAX_AGE_SECONDS: String(MAX_AGE_S),
+      },
+    });
     db = new Client({ connectionString: testDatabaseUrl() });
     await db.connect();
     const doc = (await request(gw.url).get('/docs-json').expect(200)).body as {
@@ -252,19 +259,49 @@ describe('hostile input over HTTP: clear 4xx, never a stack trace', () => {
     expectClear(res, 'content-encoding');
   });
 
-  it('answers forged, expired and missing tokens, and those of another audience or issuer, with 401', async () => {
+  /**
+   * Every protected route family and the role its genuine tokens carry. Every operation in the
+   * API description is either public or in one of these families, so a new family must be added
+   * here (and is then attacked) before the suite passes.
+   */
+  const FAMILIES: { name: string; role: Role; matches: (path: string) => boolean }[] = [
+    { name: 'riders', role: 'rider', matches: (p) => p.startsWith('/riders') },
+    {
+      name: 'cards (operator)',
+      role: 'operator',
+      matches: (p) => p.startsWith('/guarantee-cards') || p.startsWith('/cards'),
+    },
+    { name: 'network', role: 'operator', matches: (p) => p.startsWith('/network') },
+    { name: 'rules', role: 'operator', matches: (p) => p.startsWith('/rules') },
+    { name: 'stations (desk, feed)', role: 'staff', matches: (p) => p.startsWith('/stations/') },
+    { name: 'checkins export', role: 'authority', matches: (p) => p.startsWith('/checkins') },
+  ];
+  const PUBLIC = ['/health', '/health/live', '/metrics', '/.well-known/jwks.json'];
+
+  it('answers forged, expired, over-age and missing tokens, and those of another audience or issuer, with 401 on every protected route family', async () => {
     const signer = await testAccessSigner();
     const stranger = await accessSigner(await newAccessKeyFile(signer.kid));
     const nowS = Math.floor(Date.now() / 1000);
     const maxAge = gw.config.accessTokenMaxAgeSeconds;
-    /** An operator token with the given claims, signed as given: only what is named differs. */
+    // Set below the default for this suite: the refusals below follow the configuration.
+    expect(maxAge).toBe(MAX_AGE_S);
+    const b64 = (v: object) => Buffer.from(JSON.stringify(v)).toString('base64url');
+    /** A token of `role` with the given claims, signed as given: only what is named differs. */
     const craft = (
-      over: { iss?: string; aud?: string; iat?: number | null; exp?: number | null } = {},
+      role: Role,
+      over: {
+        iss?: string;
+        aud?: string;
+        iat?: number | null;
+        exp?: number | null;
+        kid?: string;
+      } = {},
       key = signer,
     ) => {
       const claims: Record<string, unknown> = {
-        role: 'operator',
-        sub: 'op-hostile',
+        role,
+        sub: riderId,
+        ...(role === 'staff' ? { station: STATION } : {}),
         iss: over.iss ?? signer.issuer,
         aud: over.aud ?? ACCESS_AUDIENCE,
         iat: over.iat === undefined ? nowS : over.iat,
@@ -272,42 +309,133 @@ describe('hostile input over HTTP: clear 4xx, never a stack trace', () => {
       };
       for (const k of ['iat', 'exp']) if (claims[k] === null) delete claims[k];
       return new SignJWT(claims)
-        .setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'JWT' })
+        .setProtectedHeader({ alg: 'ES256', kid: over.kid ?? key.kid, typ: 'JWT' })
         .sign(key.key);
     };
-    const path = `/rules/stations/${STATION}/timeline`;
-    // The control: the same shape, signed by the key the gateway trusts, gets in.
-    const genuine = await request(gw.url)
-      .get(path)
-      .set({ authorization: `Bearer ${await craft()}` });
-    expect(genuine.status).toBe(200);
+    /** The genuine claims, but unsigned (`alg: none`) or MACed with the public key (alg confusion). */
+    const unsigned = (role: Role) =>
+      `${b64({ alg: 'none', typ: 'JWT', kid: signer.kid })}.${b64({ role, sub: riderId, station: STATION, iss: signer.issuer, aud: ACCESS_AUDIENCE, iat: nowS, exp: nowS + 600 })}.`;
+    const macWithPublicKey = async (role: Role) => {
+      const header = b64({ alg: 'HS256', typ: 'JWT', kid: signer.kid });
+      const body = b64({
+        role,
+        sub: riderId,
+        station: STATION,
+        iss: signer.issuer,
+        aud: ACCESS_AUDIENCE,
+        iat: nowS,
+        exp: nowS + 600,
+      });
+      const jwks = (await request(gw.url).get('/.well-known/jwks.json')).text;
+      const mac = createHmac('sha256', jwks).update(`${header}.${body}`).digest('base64url');
+      return `${header}.${body}.${mac}`;
+    };
+    const bearerOf = (t: string) => ({ authorization: `Bearer ${t}` });
 
-    const cases: [string, Record<string, string>][] = [
+    /** What every protected operation must answer 401 to, built once per role. */
+    const attacks = async (role: Role): Promise<[string, Record<string, string>][]> => [
       ['missing', {}],
-      ['forged: same kid, another key', { authorization: `Bearer ${await craft({}, stranger)}` }],
-      ['expired', { authorization: `Bearer ${await craft({ iat: nowS - 700, exp: nowS - 100 })}` }],
-      ['another audience', { authorization: `Bearer ${await craft({ aud: 'bus-gateway' })}` }],
-      ['another issuer', { authorization: `Bearer ${await craft({ iss: 'someone-else' })}` }],
+      ['forged: same kid, another key', bearerOf(await craft(role, {}, stranger))],
+      ['a kid the gateway does not know', bearerOf(await craft(role, { kid: 'someone-elses' }))],
+      ['unsigned (alg none)', bearerOf(unsigned(role))],
+      ['MACed with the public key (alg confusion)', bearerOf(await macWithPublicKey(role))],
+      ['expired', bearerOf(await craft(role, { iat: nowS - 700, exp: nowS - 100 }))],
+      ['another audience', bearerOf(await craft(role, { aud: 'bus-gateway' }))],
+      ['another issuer', bearerOf(await craft(role, { iss: 'someone-else' }))],
       [
-        'a lifetime beyond the maximum age',
-        { authorization: `Bearer ${await craft({ exp: nowS + maxAge + 60 })}` },
+        'a lifetime beyond ACCESS_TOKEN_MAX_AGE_SECONDS',
+        bearerOf(await craft(role, { exp: nowS + maxAge + 60 })),
       ],
-      ['no iat', { authorization: `Bearer ${await craft({ iat: null })}` }],
-      ['no exp', { authorization: `Bearer ${await craft({ exp: null })}` }],
+      [
+        'issued longer ago than ACCESS_TOKEN_MAX_AGE_SECONDS',
+        bearerOf(await craft(role, { iat: nowS - maxAge - 60, exp: nowS + 30 })),
+      ],
+      ['issued in the future', bearerOf(await craft(role, { iat: nowS + 300, exp: nowS + 600 }))],
+      ['no iat', bearerOf(await craft(role, { iat: null }))],
+      ['no exp', bearerOf(await craft(role, { exp: null }))],
       ['garbage', { authorization: 'Bearer x.y.z' }],
       ['empty', { authorization: 'Bearer ' }],
       ['another scheme', { authorization: 'Basic YWRtaW46YWRtaW4=' }],
-      ['huge', { authorization: `Bearer ${'a'.repeat(8000)}` }],
+      ['the token without its scheme', { authorization: await craft(role) }],
+      ['huge', bearerOf('a'.repeat(8000))],
     ];
-    for (const [name, headers] of cases) {
-      const res = await request(gw.url).get(path).set(headers);
-      expect({ name, status: res.status, code: res.body.code }).toEqual({
-        name,
-        status: 401,
-        code: 'UNAUTHENTICATED',
+
+    const send = async (op: Operation, headers: Record<string, string>) => {
+      const path = pathWith(op.path, 'X1');
+      if (op.stream) {
+        const res = await fetch(gw.url + path, { headers, signal: AbortSignal.timeout(5_000) });
+        const text = res.status === 200 ? '' : await res.text();
+        await res.body?.cancel().catch(() => undefined);
+        let body: { code?: unknown } = {};
+        try {
+          body = JSON.parse(text) as { code?: unknown };
+        } catch {
+          // a stream, or not JSON: the status alone is compared
+        }
+        return { status: res.status, code: body.code, text };
+      }
+      const req = request(gw.url)[op.method](path).set(headers);
+      const res = op.schema ? await req.send({}) : await req;
+      expectClear(res, `${op.method} ${op.path}`);
+      return { status: res.status, code: (res.body as { code?: unknown }).code, text: res.text };
+    };
+
+    const covered = new Set<string>();
+    const seen: string[] = [];
+    for (const op of ops) {
+      if (op.path.startsWith('/docs') || PUBLIC.includes(op.path)) continue;
+      const family = FAMILIES.find((f) => f.matches(op.path));
+      expect({ op: `${op.method} ${op.path}`, family: family?.name }).toEqual({
+        op: `${op.method} ${op.path}`,
+        family: expect.any(String),
       });
-      expectClear(res, name);
+      if (!family) continue;
+      covered.add(family.name);
+      // The control: a genuine token of the family's role, same shape, gets past the guard.
+      const genuine = await send(op, bearerOf(await craft(family.role)));
+      expect({ op: `${op.method} ${op.path}`, status: genuine.status }).not.toEqual({
+        op: `${op.method} ${op.path}`,
+        status: 401,
+      });
+      for (const [name, headers] of await attacks(family.role)) {
+        const res = await send(op, headers);
+        expect({ op: `${op.method} ${op.path}`, name, status: res.status, code: res.code }).toEqual(
+          {
+            op: `${op.method} ${op.path}`,
+            name,
+            status: 401,
+            code: 'UNAUTHENTICATED',
+          },
+        );
+      }
+      seen.push(`${op.method} ${op.path}`);
     }
+    expect([...covered].sort()).toEqual(FAMILIES.map((f) => f.name).sort());
+    expect(seen.length).toBeGreaterThan(30);
+  }, 120_000);
+
+  it('lets a token of exactly ACCESS_TOKEN_MAX_AGE_SECONDS in, and one a minute longer not', async () => {
+    const nowS = Math.floor(Date.now() / 1000);
+    const signer = await testAccessSigner();
+    const token = (lifetime: number) =>
+      new SignJWT({ role: 'operator' })
+        .setProtectedHeader({ alg: 'ES256', kid: signer.kid, typ: 'JWT' })
+        .setIssuer(signer.issuer)
+        .setAudience(ACCESS_AUDIENCE)
+        .setSubject('op-hostile')
+        .setIssuedAt(nowS)
+        .setExpirationTime(nowS + lifetime)
+        .sign(signer.key);
+    const path = `/rules/stations/${STATION}/timeline`;
+    const at = async (lifetime: number) =>
+      (
+        await request(gw.url)
+          .get(path)
+          .set({ authorization: `Bearer ${await token(lifetime)}` })
+      ).status;
+    expect(await at(MAX_AGE_S)).toBe(200);
+    // Within the default maximum, beyond the configured one.
+    expect(await at(MAX_AGE_S + 60)).toBe(401);
   });
 
   it('answers bad route parameters with 4xx', async () => {
