@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
+import { LoggerModule } from 'nestjs-pino';
 import type { AccessVerifier } from '@app/access-token';
 import { AuthGuard, CallerThrottlerGuard } from './auth/auth';
 import type { LoadedKeySet } from '@app/ride-code';
@@ -53,6 +54,7 @@ import { NetworkDirectory } from './network/network.directory';
 import { NetworkRepository } from './network/network.repository';
 import { NetworkService } from './network/network.service';
 import { OpsController } from './ops/ops.controller';
+import { httpLogParams } from './ops/http-log';
 import { RideCodeService } from './ride-code/ride-code.service';
 import { RidersController } from './riders/riders.controller';
 import { ConsentDirectory } from './riders/consent-directory';
@@ -96,6 +98,7 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [
+        LoggerModule.forRoot(httpLogParams(r.logger)),
         ThrottlerModule.forRoot({
           throttlers: [{ ttl: 60_000, limit: r.config.riderRequestsPerMinute }],
           errorMessage: `too many requests: at most ${r.config.riderRequestsPerMinute} a minute; retry after the seconds in Retry-After`,

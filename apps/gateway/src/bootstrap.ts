@@ -4,6 +4,7 @@ import { ValidationPipe, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger as NestPinoLogger } from 'nestjs-pino';
 import { connect, type NatsConnection } from 'nats';
 import { runMigrations } from '@app/persistence';
 import { GATEWAY_INBOX_PREFIX } from '@app/protocol';
@@ -126,8 +127,10 @@ export async function startGateway(
       rideCodeKeys,
       accessVerifier: verifier,
     }),
-    { logger: ['error', 'warn'], bodyParser: false },
+    // Nest's own messages go to the gateway's pino, as JSON, once the logger module is up.
+    { bufferLogs: true, bodyParser: false },
   );
+  app.useLogger(app.get(NestPinoLogger));
   app.useBodyParser('json', { limit: '16kb' });
   app.useGlobalPipes(
     new ValidationPipe({

@@ -1,0 +1,54 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Params } from 'nestjs-pino';
+import type { Logger } from '../common/logger';
+
+export const REQUEST_ID_HEADER = 'X-Request-Id';
+
+/**
+ * A caller's request id is kept when it is a plain token: it is written into every log line of
+ * the request, so anything that could forge a line or carry data (newlines, quotes, an ID
+ * number's worth of free text) is replaced by a fresh one.
+ */
+const ACCEPTED_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function requestId(req: IncomingMessage, res: ServerResponse): string {
+  const given = req.headers['x-request-id'];
+  const id = typeof given === 'string' && ACCEPTED_REQUEST_ID.test(given) ? given : randomUUID();
+  res.setHeader(REQUEST_ID_HEADER, id);
+  return id;
+}
+
+/** The route pattern (`/riders/:riderId/status`), never the path or query the caller sent. */
+function routeOf(req: IncomingMessage): string | null {
+  const route = (req as IncomingMessage & { route?: { path?: unknown } }).route;
+  return typeof route?.path === 'string' ? route.path : null;
+}
+
+/**
+ * nestjs-pino over the gateway's one pino: Nest's own messages, the HTTP access log and the
+ * per-tap lines all go to the same logger. An access line has the request id, method, route
+ * pattern, status and duration. URLs are not logged at all (a query or a path may carry an ID
+ * number), nor headers (bearer tokens) nor bodies.
+ */
+export function httpLogParams(logger: Logger): Params {
+  return {
+    pinoHttp: {
+      logger,
+      genReqId: requestId,
+      quietReqLogger: true,
+      customAttributeKeys: { responseTime: 'ms' },
+      serializers: {
+        req: (req: { id: unknown; method: unknown }) => ({ id: req.id, method: req.method }),
+        res: (res: { statusCode: unknown }) => ({ statusCode: res.statusCode }),
+        err: (err: { message?: unknown }) => ({ message: err.message }),
+      },
+      customSuccessObject: (req, _res, val: object) => ({ ...val, route: routeOf(req) }),
+      customErrorObject: (req, _res, _err, val: object) => ({ ...val, route: routeOf(req) }),
+      customSuccessMessage: () => 'request completed',
+      customErrorMessage: () => 'request failed',
+      customLogLevel: (_req, res, err) =>
+        err !== undefined || res.statusCode >= 500 ? 'error' : 'info',
+    },
+  };
+}
