@@ -16,7 +16,7 @@ const PILOT = 'S0312';
 
 /**
  * PostgreSQL that cannot commit in time: a second connection holds the row lock of this one
- * rider's journey, so the batch's anti-passback upsert waits past CHECKIN_COMMIT_TIMEOUT_MS.
+ * rider's journey, so the batch's anti-passback upsert waits past TAP_DEADLINE_MS.
  * Only this rider is affected; nothing else in the shared database is locked.
  */
 describe('check-ins when PostgreSQL cannot commit in time', () => {
@@ -28,7 +28,7 @@ describe('check-ins when PostgreSQL cannot commit in time', () => {
 
   beforeAll(async () => {
     authority = await startAuthority();
-    gw = await startTestGateway(authority.url, { env: { CHECKIN_COMMIT_TIMEOUT_MS: '200' } });
+    gw = await startTestGateway(authority.url, { env: { TAP_DEADLINE_MS: '400' } });
     nc = await natsClient();
     db = new Client({ connectionString: testDatabaseUrl() });
     locker = new Client({ connectionString: testDatabaseUrl() });

@@ -31,7 +31,7 @@ describe('gateway database', () => {
     await admin.connect();
     const config = loadConfig({
       DATABASE_URL: testDatabaseUrl(),
-      CHECKIN_COMMIT_TIMEOUT_MS: '777',
+      TAP_DEADLINE_MS: '777',
     });
     db = await openDatabase(config, pino({ level: 'warn' }, sink));
   });
@@ -41,7 +41,7 @@ describe('gateway database', () => {
     await admin.end();
   });
 
-  it('bounds each admission statement by the commit timeout, and the rest by 10 s', async () => {
+  it('bounds each admission statement by the tap deadline, and the rest by 10 s', async () => {
     const show = async (ds: GatewayDatabase['general']) =>
       (await ds.query<{ statement_timeout: string }[]>('SHOW statement_timeout'))[0]
         .statement_timeout;

@@ -28,7 +28,13 @@ export interface GatewayConfig {
   idempotencyWindowMinutes: number;
   checkInBatchMax: number;
   checkInBatchWindowMs: number;
-  checkInCommitTimeoutMs: number;
+  /**
+   * A tap is answered within this of its arrival, whatever does not answer behind it: the health
+   * lookup and the check-in commit use what is left of it.
+   */
+  tapDeadlineMs: number;
+  /** Taps waiting for a check-in batch; beyond, a tap is answered at once. */
+  admissionQueueMax: number;
   shutdownGraceMs: number;
   /** V8 lets the old generation grow to 1 + this/100 times the live heap; 0 keeps V8's own. */
   heapGrowthPercent: number;
@@ -240,7 +246,8 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     idempotencyWindowMinutes: int(env, 'IDEMPOTENCY_WINDOW_MINUTES', 10, 1, 24 * 60),
     checkInBatchMax: int(env, 'CHECKIN_BATCH_MAX', 256, 1, 5000),
     checkInBatchWindowMs: int(env, 'CHECKIN_BATCH_WINDOW_MS', 0, 0, 100),
-    checkInCommitTimeoutMs: int(env, 'CHECKIN_COMMIT_TIMEOUT_MS', 1_500, 50, 30_000),
+    tapDeadlineMs: int(env, 'TAP_DEADLINE_MS', 900, 100, 30_000),
+    admissionQueueMax: int(env, 'ADMISSION_QUEUE_MAX', 4_096, 1, 1_000_000),
     shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 120_000),
     heapGrowthPercent: int(env, 'HEAP_GROWTH_PERCENT', 50, 0, 300),
     logLevel,

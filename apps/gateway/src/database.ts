@@ -8,8 +8,11 @@ export type PoolRole = 'general' | 'admissions' | 'exports';
  * The gateway's three pools, all DataSources of the one configuration in @app/persistence.
  * - general: the HTTP side, the tap path's batched reads, maintenance.
  * - admissions: the check-in commits (admit_taps) alone, so other traffic never queues a commit.
- *   Its statement_timeout is the commit bound: the server cancels a commit that cannot finish
- *   in time, and it leaves no row. (statement_timeout does not bound COMMIT itself.)
+ *   Every bound is the tap deadline (TAP_DEADLINE_MS), the longest a tap may have left: the
+ *   server cancels a statement past it (statement_timeout, which does not bound COMMIT), the
+ *   client gives up on a server that stopped answering (query_timeout, a little later, so the
+ *   server's cancel normally comes first) and on a connection it cannot get. The batcher answers
+ *   each tap at its own deadline regardless; these only give the connections back.
  * - exports: trace exports, which hold a connection for as long as their reader reads (up to
  *   EXPORT_DEADLINE_MS, when the server cancels their statements and idle transaction too),
  *   EXPORT_CONNECTIONS at most, so a slow reader never holds a connection taps need.
@@ -24,13 +27,15 @@ export function poolSettings(
     general: {
       max: 8,
       statementTimeoutMs: 10_000,
+      queryTimeoutMs: 11_000,
       connectionTimeoutMs: 2_000,
       onIdleError: onIdleError('general'),
     },
     admissions: {
       max: 4,
-      statementTimeoutMs: config.checkInCommitTimeoutMs,
-      connectionTimeoutMs: 2_000,
+      statementTimeoutMs: config.tapDeadlineMs,
+      queryTimeoutMs: config.tapDeadlineMs + 250,
+      connectionTimeoutMs: config.tapDeadlineMs,
       onIdleError: onIdleError('admissions'),
     },
     exports: {

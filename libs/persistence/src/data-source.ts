@@ -24,6 +24,11 @@ export interface PoolSettings {
   applicationName?: string;
   /** Server-side bound on a transaction left idle (a reader that stopped reading); 0 for none. */
   idleInTransactionTimeoutMs?: number;
+  /**
+   * Client-side bound on a query: a server that stopped answering (frozen, or a failover with no
+   * TCP reset) cancels nothing, so the client gives up, and its connection is discarded.
+   */
+  queryTimeoutMs?: number;
 }
 
 /** For one-off work (migrations, the CLI): a small pool and no statement bound. */
@@ -59,6 +64,7 @@ export function dataSourceOptions(url: string, pool: PoolSettings): PostgresConn
       ...(pool.idleInTransactionTimeoutMs
         ? { idle_in_transaction_session_timeout: pool.idleInTransactionTimeoutMs }
         : {}),
+      ...(pool.queryTimeoutMs ? { query_timeout: pool.queryTimeoutMs } : {}),
     },
   };
 }

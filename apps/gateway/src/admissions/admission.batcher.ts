@@ -1,7 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { Logger } from '../common/logger';
+import { systemTimer, type Timer } from '../common/timer';
 import type { GatewayConfig } from '../config';
-import { CONFIG, LOGGER } from '../common/tokens';
+import { CONFIG, LOGGER, TIMER } from '../common/tokens';
 import { Metrics } from '../ops/metrics';
 import { Counter, Histogram } from 'prom-client';
 import {
@@ -14,8 +15,17 @@ export type CommitOutcome = AdmissionResult | { kind: 'unavailable' };
 
 interface Queued {
   item: Admission;
-  resolve(outcome: CommitOutcome): void;
+  /** On the batcher's timer (performance.now()): past it the tap has been answered. */
+  deadlineMs: number;
+  /** Answered (by its result, its deadline, or a refusal): later outcomes change nothing. */
+  settled: boolean;
+  settle(outcome: CommitOutcome): void;
 }
+
+export type BatcherConfig = Pick<
+  GatewayConfig,
+  'checkInBatchMax' | 'checkInBatchWindowMs' | 'admissionQueueMax' | 'antiPassbackMinutes'
+>;
 
 const MAX_CONCURRENT_COMMITS = 3;
 
@@ -23,6 +33,11 @@ const MAX_CONCURRENT_COMMITS = 3;
  * Group commit: taps arriving within a couple of milliseconds share one transaction, and
  * each tap's reply waits for its batch's COMMIT. Items that would collide inside one batch
  * (same tap, ride code or traveller) wait for the next batch, where the database decides.
+ *
+ * Every wait is bounded by the tap's own deadline (counted from its arrival): at the deadline
+ * the tap is answered `unavailable` whether it is still queued (it is then never committed) or
+ * its batch is still committing. Beyond ADMISSION_QUEUE_MAX waiting taps, a tap is answered at
+ * once: a database that stopped answering costs a bounded amount of memory.
  */
 @Injectable()
 export class AdmissionBatcher {
@@ -31,12 +46,14 @@ export class AdmissionBatcher {
   private inFlight = 0;
   private readonly batches: Counter<'result'>;
   private readonly batchSize: Histogram;
+  private readonly refused: Counter<'why'>;
 
   constructor(
     private readonly repo: AdmissionsRepository,
-    @Inject(CONFIG) private readonly config: GatewayConfig,
+    @Inject(CONFIG) private readonly config: BatcherConfig,
     @Inject(LOGGER) private readonly log: Logger,
     metrics: Metrics,
+    @Optional() @Inject(TIMER) private readonly timer: Timer = systemTimer,
   ) {
     this.batches = new Counter({
       name: 'gateway_checkin_batches_total',
@@ -50,11 +67,45 @@ export class AdmissionBatcher {
       buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
       registers: [metrics.registry],
     });
+    this.refused = new Counter({
+      name: 'gateway_checkin_unanswered_total',
+      help: 'Taps answered unavailable without a commit result: queue full, or deadline passed',
+      labelNames: ['why'],
+      registers: [metrics.registry],
+    });
   }
 
-  submit(item: Admission): Promise<CommitOutcome> {
+  /** `deadlineMs` on the batcher's timer (performance.now() by default). */
+  submit(item: Admission, deadlineMs: number): Promise<CommitOutcome> {
     return new Promise((resolve) => {
-      this.queue.push({ item, resolve });
+      if (deadlineMs <= this.timer.now()) {
+        this.refused.inc({ why: 'deadline' });
+        return resolve({ kind: 'unavailable' });
+      }
+      if (this.queue.length >= this.config.admissionQueueMax) {
+        this.refused.inc({ why: 'queue-full' });
+        return resolve({ kind: 'unavailable' });
+      }
+      const q: Queued = {
+        item,
+        deadlineMs,
+        settled: false,
+        settle: (outcome) => {
+          if (q.settled) return;
+          q.settled = true;
+          cancel();
+          resolve(outcome);
+        },
+      };
+      const cancel = this.timer.after(deadlineMs - this.timer.now(), () => {
+        if (q.settled) return;
+        this.refused.inc({ why: 'deadline' });
+        q.settle({ kind: 'unavailable' });
+        // Still waiting for a batch: it leaves the queue, and never commits.
+        const i = this.queue.indexOf(q);
+        if (i >= 0) this.queue.splice(i, 1);
+      });
+      this.queue.push(q);
       if (this.queue.length >= this.config.checkInBatchMax) this.kick();
       else this.schedule();
     });
@@ -70,10 +121,11 @@ export class AdmissionBatcher {
     if (this.scheduled || this.inFlight >= MAX_CONCURRENT_COMMITS) return;
     this.scheduled = true;
     if (this.config.checkInBatchWindowMs > 0)
-      setTimeout(this.kick, this.config.checkInBatchWindowMs);
+      this.timer.after(this.config.checkInBatchWindowMs, this.kick);
     else setImmediate(this.kick);
   }
 
+  /** Taps waiting for a batch, and batches committing. */
   get pending(): number {
     return this.queue.length + this.inFlight;
   }
@@ -81,7 +133,9 @@ export class AdmissionBatcher {
   private readonly kick = (): void => {
     this.scheduled = false;
     while (this.queue.length > 0 && this.inFlight < MAX_CONCURRENT_COMMITS) {
-      void this.commitBatch(this.takeBatch());
+      const batch = this.takeBatch();
+      if (batch.length === 0) break;
+      void this.commitBatch(batch);
     }
     if (this.queue.length > 0) this.schedule();
   };
@@ -91,6 +145,8 @@ export class AdmissionBatcher {
     const rest: Queued[] = [];
     const seen = new Set<string>();
     for (const q of this.queue) {
+      // Answered already (its deadline passed while it waited): it must never commit.
+      if (q.settled) continue;
       const { item } = q;
       const keys = [`t:${item.stationId}/${item.gateId}/${item.tapId}`, `p:${item.traveller}`];
       if (item.jti !== null) keys.push(`j:${item.jti}`);
@@ -106,26 +162,35 @@ export class AdmissionBatcher {
   }
 
   private async commitBatch(batch: Queued[]): Promise<void> {
+    if (batch.length === 0) return;
     this.inFlight++;
-    // No row, no open: past the bound every tap of the batch is told the record is
-    // unavailable. Should the commit land later, a retry finds its receipt and opens.
-    const giveUp = setTimeout(() => {
-      for (const q of batch) q.resolve({ kind: 'unavailable' });
-    }, this.config.checkInCommitTimeoutMs);
     try {
       const results = await this.repo.commit(
         batch.map((q) => q.item),
         this.config.antiPassbackMinutes * 60_000,
       );
-      batch.forEach((q, i) => q.resolve(results[i]));
+      // A result is an answer only before its tap's deadline; the timer may not have run yet.
+      const now = this.timer.now();
+      const late = batch.filter((q, i) => {
+        if (q.settled || now >= q.deadlineMs) {
+          q.settle({ kind: 'unavailable' });
+          return results[i].kind === 'admitted';
+        }
+        q.settle(results[i]);
+        return false;
+      });
+      if (late.length > 0)
+        this.log.warn(
+          { taps: late.map((q) => q.item.tapId) },
+          'check-ins committed after their taps were answered',
+        );
       this.batches.inc({ result: 'committed' });
       this.batchSize.observe(batch.length);
     } catch (e) {
       this.batches.inc({ result: 'failed' });
       this.log.error({ err: (e as Error).message, taps: batch.length }, 'check-in batch failed');
-      for (const q of batch) q.resolve({ kind: 'unavailable' });
+      for (const q of batch) q.settle({ kind: 'unavailable' });
     } finally {
-      clearTimeout(giveUp);
       this.inFlight--;
       if (this.queue.length > 0) this.kick();
     }

@@ -18,6 +18,8 @@ export interface TapPlace {
   stationId: string;
   gateId: string;
   tapId: string;
+  /** The tap's deadline on performance.now(): a health lookup never waits past it. */
+  deadlineMs?: number;
 }
 
 /** Same shape as the tap service's established facts, plus a claimed staff pass. */
@@ -103,7 +105,7 @@ export class CardLookupService {
         };
     }
     if (s.riderId !== null) {
-      const facts = await this.riders.of(s.riderId, mode, rules);
+      const facts = await this.riders.of(s.riderId, mode, rules, at.deadlineMs);
       if (facts === 'record-unavailable') return facts;
       return { facts, traveller: `rider:${s.riderId}`, riderId: s.riderId, medium, jti: null };
     }

@@ -32,18 +32,27 @@ export class RiderFactsService {
     this.consents.clear();
   }
 
-  /** 'record-unavailable' when the database could not say whether the rider consented. */
+  /**
+   * 'record-unavailable' when the database could not say whether the rider consented.
+   * The health lookup waits at most the operator's bound, and never past `deadlineMs` (the
+   * tap's, on performance.now()).
+   */
   async of(
     riderId: string,
     mode: 'entry' | 'exit',
     rules: RuleVersion,
+    deadlineMs = Infinity,
   ): Promise<RiderFacts | 'record-unavailable'> {
     if (mode === 'exit' || !rules.oneCodeEnabled)
       return { kind: 'rider', authorized: true, health: null };
     const consentId = await this.consents.consentOf(riderId);
     if (consentId === undefined) return 'record-unavailable';
     if (consentId === null) return { kind: 'rider', authorized: false, health: null };
-    const health = await this.health.lookup(consentId, rules.healthServiceFallback.timeoutMs);
+    const budgetMs = Math.min(
+      rules.healthServiceFallback.timeoutMs,
+      Math.max(1, deadlineMs - performance.now()),
+    );
+    const health = await this.health.lookup(consentId, budgetMs);
     if (health === null) {
       // The authority no longer knows the consent: it was revoked there.
       this.consents.evictConsent(consentId);

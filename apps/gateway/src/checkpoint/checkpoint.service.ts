@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   Inject,
   Injectable,
+  Optional,
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
@@ -17,7 +18,8 @@ import type { Admission } from '../admissions/admissions.repository';
 import { RiderFactsService } from '../cards/rider-facts.service';
 import type { Clock } from '../common/clock';
 import type { Logger } from '../common/logger';
-import { CLOCK, CONFIG, LOGGER } from '../common/tokens';
+import { beforeDeadline, systemTimer, type Timer } from '../common/timer';
+import { CLOCK, CONFIG, LOGGER, TIMER } from '../common/tokens';
 import type { GatewayConfig } from '../config';
 import { IdempotencyCache } from '../gate/idempotency.cache';
 import { admissionReply, decisionReply, reply, type ReplyContext } from '../gate/replies';
@@ -65,6 +67,7 @@ export class CheckpointService implements OnApplicationBootstrap, OnModuleDestro
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(CONFIG) private readonly config: GatewayConfig,
     @Inject(LOGGER) private readonly log: Logger,
+    @Optional() @Inject(TIMER) private readonly monotonic: Timer = systemTimer,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -75,18 +78,37 @@ export class CheckpointService implements OnApplicationBootstrap, OnModuleDestro
     if (this.timer) clearInterval(this.timer);
   }
 
-  handle(req: ScanRequest): Promise<GateReply> {
+  /** `arrivedAtMs` (performance.now() at arrival) starts the scan's deadline, as for a tap. */
+  handle(req: ScanRequest, arrivedAtMs: number): Promise<GateReply> {
+    const deadlineMs = arrivedAtMs + this.config.tapDeadlineMs;
     return this.idempotency.run(`scan/${req.stationId}/${req.deviceId}`, req.tapId, () =>
-      this.decideScan(req),
+      beforeDeadline(
+        this.decideScan(req, deadlineMs),
+        deadlineMs,
+        () => this.late(req, arrivedAtMs),
+        this.monotonic,
+      ),
     );
   }
 
-  private async decideScan(req: ScanRequest): Promise<GateReply> {
+  /** The deadline passed first; what was still running can no longer pass the rider. */
+  private late(req: ScanRequest, arrivedAtMs: number): GateReply {
+    const ctx = { tapId: req.tapId, decidedAt: this.clock.now(), policyVersion: null };
+    const out = reply(ctx, 'see-staff', ['RECORD_UNAVAILABLE']);
+    this.metrics.observeDecision(out.outcome, out.reasons, this.monotonic.now() - arrivedAtMs);
+    this.log.warn(
+      { tapId: req.tapId, stationId: req.stationId, deviceId: req.deviceId },
+      'scan answered at its deadline',
+    );
+    return out;
+  }
+
+  private async decideScan(req: ScanRequest, deadlineMs: number): Promise<GateReply> {
     const started = performance.now();
     const now = this.clock.now();
     const { rules, hash } = this.rules.forTap(req.stationId, now);
     const ctx: ReplyContext = { tapId: req.tapId, decidedAt: now, policyVersion: rules.id };
-    const est = await this.establish(req.credential, rules, now);
+    const est = await this.establish(req.credential, rules, now, deadlineMs);
     if (est === 'record-unavailable')
       return this.done(req, reply(ctx, 'see-staff', ['RECORD_UNAVAILABLE']), started);
     const decision = decide({
@@ -116,7 +138,7 @@ export class CheckpointService implements OnApplicationBootstrap, OnModuleDestro
       personKey: est.person.personKey,
       venueOnly: true,
     };
-    const result = await this.admissions.submit(admission);
+    const result = await this.admissions.submit(admission, deadlineMs);
     if (result.kind === 'unavailable')
       return this.done(req, reply(ctx, 'see-staff', ['RECORD_UNAVAILABLE']), started);
     const out = admissionReply(admission, result);
@@ -142,7 +164,13 @@ export class CheckpointService implements OnApplicationBootstrap, OnModuleDestro
     c: CheckpointCredential,
     rules: RuleVersion,
     now: number,
+    deadlineMs: number,
   ): Promise<ScanFacts | 'record-unavailable'> {
+    // The authority waits at most the operator's bound, and never past the scan's deadline.
+    const budgetMs = Math.min(
+      rules.healthServiceFallback.timeoutMs,
+      Math.max(1, deadlineMs - this.monotonic.now()),
+    );
     switch (c.kind) {
       case 'ride-code': {
         const verified = await this.rideCodes.verify(c.code, now);
@@ -155,7 +183,7 @@ export class CheckpointService implements OnApplicationBootstrap, OnModuleDestro
             ...NOBODY,
           };
         const riderId = verified.claims.sub;
-        const facts = await this.riders.of(riderId, 'entry', rules);
+        const facts = await this.riders.of(riderId, 'entry', rules, deadlineMs);
         if (facts === 'record-unavailable') return facts;
         return { facts, person: { riderId, personKey: null, medium: null } };
       }
@@ -163,11 +191,7 @@ export class CheckpointService implements OnApplicationBootstrap, OnModuleDestro
         return { facts: { kind: 'offline-code' }, ...NOBODY };
       case 'id-card':
         return this.sentinel(rules, c.idNumber, 'id-card', () =>
-          this.authority.lookupIdNumber(
-            c.idNumber,
-            'digital-sentinel',
-            rules.healthServiceFallback.timeoutMs,
-          ),
+          this.authority.lookupIdNumber(c.idNumber, 'digital-sentinel', budgetMs),
         );
       case 'relative-code': {
         if (!rules.oneCodeEnabled) return this.notEnabled();
@@ -176,10 +200,7 @@ export class CheckpointService implements OnApplicationBootstrap, OnModuleDestro
           return { facts: { kind: 'rejected', reason: 'CODE_INVALID' }, ...NOBODY };
         let v;
         try {
-          v = await this.authority.verifyRelativeCode(
-            c.code,
-            rules.healthServiceFallback.timeoutMs,
-          );
+          v = await this.authority.verifyRelativeCode(c.code, budgetMs);
         } catch {
           return {
             facts: { kind: 'rider', authorized: true, health: { kind: 'unavailable' } },

@@ -13,3 +13,4 @@ export const EXPORT_POOL = Symbol('EXPORT_POOL');
 export const NATS = Symbol('NATS');
 export const RIDE_CODE_KEYS = Symbol('RIDE_CODE_KEYS');
 export const ACCESS_VERIFIER = Symbol('ACCESS_VERIFIER');
+export const TIMER = Symbol('TIMER');

@@ -53,8 +53,15 @@ export class GateServer implements OnApplicationBootstrap, BeforeApplicationShut
 
   onApplicationBootstrap(): void {
     this.gateSubs = [
-      this.nc.subscribe(TAP_SUBJECTS, { queue: QUEUE_GROUP, callback: (_e, m) => this.onTap(m) }),
-      this.nc.subscribe(SCAN_SUBJECTS, { queue: QUEUE_GROUP, callback: (_e, m) => this.onScan(m) }),
+      // A tap's deadline counts from here: stamped before anything else is done with it.
+      this.nc.subscribe(TAP_SUBJECTS, {
+        queue: QUEUE_GROUP,
+        callback: (_e, m) => this.onTap(m, performance.now()),
+      }),
+      this.nc.subscribe(SCAN_SUBJECTS, {
+        queue: QUEUE_GROUP,
+        callback: (_e, m) => this.onScan(m, performance.now()),
+      }),
     ];
     // Broadcasts: every instance hears these (no queue group).
     this.nc.subscribe(EVENTS.authorityStatusChanged, {
@@ -82,7 +89,7 @@ export class GateServer implements OnApplicationBootstrap, BeforeApplicationShut
     }
   }
 
-  private onTap(msg: Msg): void {
+  private onTap(msg: Msg, arrivedAtMs: number): void {
     const addr = parseSubject(msg.subject);
     const parsed = addr?.kind === 'tap' ? parseTapRequest(addr, msg.data) : null;
     if (!parsed || !parsed.ok) {
@@ -94,10 +101,10 @@ export class GateServer implements OnApplicationBootstrap, BeforeApplicationShut
       this.respond(msg, malformedReply(parsed?.tapId, this.clock.now()));
       return;
     }
-    void this.answer(msg, parsed.value);
+    void this.answer(msg, parsed.value, arrivedAtMs);
   }
 
-  private onScan(msg: Msg): void {
+  private onScan(msg: Msg, arrivedAtMs: number): void {
     const addr = parseSubject(msg.subject);
     const parsed = addr?.kind === 'scan' ? parseScanRequest(addr, msg.data) : null;
     if (!parsed || !parsed.ok) {
@@ -113,13 +120,19 @@ export class GateServer implements OnApplicationBootstrap, BeforeApplicationShut
       this.respond(msg, malformedReply(parsed?.tapId, this.clock.now()));
       return;
     }
-    void this.answer(msg, parsed.value);
+    void this.answer(msg, parsed.value, arrivedAtMs);
   }
 
-  private async answer(msg: Msg, req: TapRequest | ScanRequest): Promise<void> {
+  private async answer(
+    msg: Msg,
+    req: TapRequest | ScanRequest,
+    arrivedAtMs: number,
+  ): Promise<void> {
     this.inFlight++;
     try {
-      const r = await ('gateId' in req ? this.taps.handle(req) : this.scans.handle(req));
+      const r = await ('gateId' in req
+        ? this.taps.handle(req, arrivedAtMs)
+        : this.scans.handle(req, arrivedAtMs));
       this.respond(msg, r);
       if ('gateId' in req) this.feed.tapAnswered(req, r);
     } catch (e) {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { decide, type CredentialFacts, type RuleVersion } from '@app/decision';
 import type { GateCredential, GateReply, TapRequest } from '@app/protocol';
 import { AdmissionBatcher } from '../admissions/admission.batcher';
@@ -7,7 +7,9 @@ import { CardLookupService, type TapPlace } from '../cards/card-lookup.service';
 import { RiderFactsService } from '../cards/rider-facts.service';
 import type { Clock } from '../common/clock';
 import type { Logger } from '../common/logger';
-import { CLOCK, LOGGER } from '../common/tokens';
+import { beforeDeadline, systemTimer, type Timer } from '../common/timer';
+import { CLOCK, CONFIG, LOGGER, TIMER } from '../common/tokens';
+import type { GatewayConfig } from '../config';
 import { Metrics } from '../ops/metrics';
 import { RideCodeService } from '../ride-code/ride-code.service';
 import { RulesService } from '../rules/rules.service';
@@ -43,22 +45,47 @@ export class TapService {
     private readonly cardLookup: CardLookupService,
     private readonly riders: RiderFactsService,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(CONFIG) private readonly config: Pick<GatewayConfig, 'tapDeadlineMs'>,
     @Inject(LOGGER) private readonly log: Logger,
+    @Optional() @Inject(TIMER) private readonly timer: Timer = systemTimer,
   ) {}
 
-  /** Same (station, gate, tapId) within the window: the same reply, and no second check-in. */
-  handle(req: TapRequest): Promise<GateReply> {
+  /**
+   * Same (station, gate, tapId) within the window: the same reply, and no second check-in.
+   * `arrivedAtMs` (performance.now() when the message arrived) starts the tap's deadline: past
+   * TAP_DEADLINE_MS the tap is answered RECORD_UNAVAILABLE, whatever it still waits for.
+   */
+  handle(req: TapRequest, arrivedAtMs: number): Promise<GateReply> {
+    const deadlineMs = arrivedAtMs + this.config.tapDeadlineMs;
     return this.idempotency.run(`${req.stationId}/${req.gateId}`, req.tapId, () =>
-      this.decideTap(req),
+      beforeDeadline(
+        this.decideTap(req, deadlineMs),
+        deadlineMs,
+        () => this.late(req, arrivedAtMs),
+        this.timer,
+      ),
     );
   }
 
-  private async decideTap(req: TapRequest): Promise<GateReply> {
+  /** The deadline passed first; what was still running can no longer open the gate. */
+  private late(req: TapRequest, arrivedAtMs: number): GateReply {
+    const ctx = { tapId: req.tapId, decidedAt: this.clock.now(), policyVersion: null };
+    const out = reply(ctx, 'see-staff', ['RECORD_UNAVAILABLE']);
+    this.metrics.observeDecision(out.outcome, out.reasons, this.timer.now() - arrivedAtMs);
+    this.log.warn(
+      { tapId: req.tapId, stationId: req.stationId, gateId: req.gateId },
+      'tap answered at its deadline',
+    );
+    return out;
+  }
+
+  private async decideTap(req: TapRequest, deadlineMs: number): Promise<GateReply> {
     const started = performance.now();
     const now = this.clock.now();
     const { rules, hash } = this.rules.forTap(req.stationId, now);
     const ctx: ReplyContext = { tapId: req.tapId, decidedAt: now, policyVersion: rules.id };
-    const est = await this.establish(req.credential, req.mode, rules, now, req);
+    const at = { stationId: req.stationId, gateId: req.gateId, tapId: req.tapId, deadlineMs };
+    const est = await this.establish(req.credential, req.mode, rules, now, at);
     const established = performance.now();
     if (est === 'record-unavailable')
       return this.done(req, reply(ctx, 'see-staff', ['RECORD_UNAVAILABLE']), started);
@@ -97,7 +124,7 @@ export class TapService {
         policyVersion: rules.id,
         policyHash: hash,
       };
-      const result = await this.admissions.submit(admission);
+      const result = await this.admissions.submit(admission, deadlineMs);
       commitMs = performance.now() - established;
       opened = result.kind === 'admitted';
       out =
@@ -145,7 +172,7 @@ export class TapService {
   ): Promise<Established | 'record-unavailable'> {
     switch (c.kind) {
       case 'ride-code':
-        return this.establishRideCode(c.code, mode, rules, now);
+        return this.establishRideCode(c.code, mode, rules, now, at.deadlineMs);
       case 'card':
         return this.cardLookup.card(c.cardNo, mode, rules, now, at);
       case 'day-ticket':
@@ -162,6 +189,7 @@ export class TapService {
     mode: 'entry' | 'exit',
     rules: RuleVersion,
     now: number,
+    deadlineMs?: number,
   ): Promise<Established | 'record-unavailable'> {
     const verified = await this.rideCodes.verify(code, now);
     if (verified.status === 'invalid')
@@ -178,7 +206,7 @@ export class TapService {
       jti: { id: verified.claims.jti, expiresAt: verified.claims.exp * 1000 },
     };
     // Health data is fetched only when the decision needs it, and only with an active consent.
-    const facts = await this.riders.of(riderId, mode, rules);
+    const facts = await this.riders.of(riderId, mode, rules, deadlineMs);
     return facts === 'record-unavailable' ? facts : { facts, ...who };
   }
 }

@@ -59,23 +59,27 @@ export class DeskService {
     if (!(await this.verifications.takeForRegistration(v.id, checkInId)))
       await this.refuse(staff, stationId, 'registration', v, 'VERIFICATION_USED');
     const result = await this.admissions
-      .submit({
-        stationId,
-        gateId: DESK_GATE,
-        tapId,
-        mode: 'entry',
-        traveller: `desk:${tapId}`,
-        riderId: null,
-        medium: dto.mediumNo ? `desk:${v.evidence}:${dto.mediumNo}` : `desk:${v.evidence}`,
-        jti: null,
-        jtiExpiresAt: null,
-        checkInId,
-        decidedAt: now,
-        policyVersion: rules.id,
-        policyHash: hash,
-        personKey: named ?? v.personKey,
-        venueOnly: true,
-      })
+      .submit(
+        {
+          stationId,
+          gateId: DESK_GATE,
+          tapId,
+          mode: 'entry',
+          traveller: `desk:${tapId}`,
+          riderId: null,
+          medium: dto.mediumNo ? `desk:${v.evidence}:${dto.mediumNo}` : `desk:${v.evidence}`,
+          jti: null,
+          jtiExpiresAt: null,
+          checkInId,
+          decidedAt: now,
+          policyVersion: rules.id,
+          policyHash: hash,
+          personKey: named ?? v.personKey,
+          venueOnly: true,
+        },
+        // A desk registration is bounded like a tap, from when it reached the commit.
+        performance.now() + this.config.tapDeadlineMs,
+      )
       .catch(() => ({ kind: 'unavailable' as const }));
     if (result.kind !== 'admitted') {
       await this.verifications.giveBack(v.id, checkInId);
