@@ -22,6 +22,8 @@ export interface GatewayConfig {
   healthCacheTtlMs: number;
   /** Last-known statuses kept for the operator's cached fallback; 0 keeps none. */
   healthLastKnownMax: number;
+  /** Statuses read when a ride code was asked for, kept for its taps; 0 turns warm taps off. */
+  healthWarmMax: number;
   /** Riders whose consent id is kept in memory (about 200 bytes each). */
   consentCacheMax: number;
   antiPassbackMinutes: number;
@@ -241,6 +243,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     rideCodeVerifyThreads: int(env, 'RIDE_CODE_VERIFY_THREADS', 1, 0, 16),
     healthCacheTtlMs: int(env, 'HEALTH_CACHE_TTL_MS', 10_000, 0, 300_000),
     healthLastKnownMax: int(env, 'HEALTH_LAST_KNOWN_MAX', 200_000, 0, 10_000_000),
+    healthWarmMax: int(env, 'HEALTH_WARM_MAX', 200_000, 0, 10_000_000),
     consentCacheMax: int(env, 'CONSENT_CACHE_MAX', 1_000_000, 0, 50_000_000),
     antiPassbackMinutes: int(env, 'ANTI_PASSBACK_MINUTES', 240, 1, 24 * 60),
     idempotencyWindowMinutes: int(env, 'IDEMPOTENCY_WINDOW_MINUTES', 10, 1, 24 * 60),

@@ -1,7 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import type { CredentialFacts, RuleVersion } from '@app/decision';
+import type { CredentialFacts, HealthFacts, RuleVersion } from '@app/decision';
 import { HealthStatusService } from '../health-link/health-status.service';
 import { ConsentDirectory } from '../riders/consent-directory';
+
+/** A prefetch is no tap: it may wait for the authority as long as the status screen does. */
+const WARM_BUDGET_MS = 3_000;
 
 export type RiderFacts = Extract<CredentialFacts, { kind: 'rider' }>;
 
@@ -30,6 +33,31 @@ export class RiderFactsService {
   forgetAll(): void {
     this.health.dropFresh();
     this.consents.clear();
+  }
+
+  /**
+   * The rider asked for a ride code valid until `until` (gateway clock): their status is read
+   * now and kept for that code's taps. Never rejects; without a consent nothing is read.
+   */
+  async warm(riderId: string, until: number): Promise<void> {
+    try {
+      const consentId = await this.consents.consentOf(riderId);
+      if (typeof consentId === 'string')
+        await this.health.prefetch(consentId, until, WARM_BUDGET_MS);
+    } catch {
+      // Only a tap's own lookup is lost; it happens at the gate as it would have anyway.
+    }
+  }
+
+  /** A status the rider's status screen read, from a request sent at `startedAt` (performance.now()). */
+  warmWith(
+    consentId: string,
+    facts: HealthFacts,
+    startedAt: number,
+    fetchedAt: number,
+    until: number,
+  ): void {
+    this.health.warmWith(consentId, facts, startedAt, fetchedAt, until);
   }
 
   /**

@@ -180,6 +180,102 @@ describe('HealthStatusService', () => {
     await expect(s.service.lookup('c3', BUDGET_MS)).resolves.toMatchObject({ kind: 'cached' });
   });
 
+  describe('warm statuses, read when a ride code is asked for', () => {
+    const CODE_END = T0 + 60_000; // a 60 s code, well past the 10 s fresh TTL
+
+    it('serves a status prefetched for a code until the code expires, without asking again', async () => {
+      await s.service.prefetch('c1', CODE_END, BUDGET_MS);
+      expect(s.authority.requests).toBe(1);
+      s.clock.set(CODE_END - 1);
+      await expect(s.service.lookup('c1', BUDGET_MS)).resolves.toMatchObject({ kind: 'fresh' });
+      expect(s.authority.requests).toBe(1);
+    });
+
+    it('asks again once the code has expired', async () => {
+      await s.service.prefetch('c1', CODE_END, BUDGET_MS);
+      s.clock.set(CODE_END);
+      await s.service.lookup('c1', BUDGET_MS);
+      expect(s.authority.requests).toBe(2);
+    });
+
+    it('is evicted by a change notice or a revocation', async () => {
+      await s.service.prefetch('c1', CODE_END, BUDGET_MS);
+      s.service.evict('c1');
+      expect(s.service.warmCount).toBe(0);
+      s.clock.set(T0 + 1);
+      await s.service.lookup('c1', BUDGET_MS);
+      expect(s.authority.requests).toBe(2);
+    });
+
+    it('is dropped with fresh statuses after a reconnect', async () => {
+      await s.service.prefetch('c1', CODE_END, BUDGET_MS);
+      s.service.dropFresh();
+      expect(s.service.warmCount).toBe(0);
+      await s.service.lookup('c1', BUDGET_MS);
+      expect(s.authority.requests).toBe(2);
+    });
+
+    it('keeps nothing warm from a prefetch in flight when the consent was evicted', async () => {
+      let answer!: () => void;
+      s.authority.hold = new Promise((r) => (answer = r));
+      const inFlight = s.service.prefetch('c1', CODE_END, BUDGET_MS);
+      await new Promise((r) => setImmediate(r));
+      s.service.evict('c1');
+      answer();
+      await inFlight;
+      expect(s.service.warmCount).toBe(0);
+      expect(s.service.cachedCount).toBe(0);
+    });
+
+    it('keeps nothing warm when the authority did not answer or no longer knows the consent', async () => {
+      await s.service.prefetch('gone', CODE_END, BUDGET_MS);
+      s.authority.down = true;
+      await expect(s.service.prefetch('c1', CODE_END, BUDGET_MS)).resolves.toBeUndefined();
+      expect(s.service.warmCount).toBe(0);
+    });
+
+    it('keeps a status the status screen read until a code shown with it expires', async () => {
+      const facts = { colour: 'green' as const, latestNegativeSampledAt: T0 - 12 * 3_600_000 };
+      s.service.warmWith('c1', facts, performance.now(), T0, CODE_END);
+      s.clock.set(CODE_END - 1);
+      await expect(s.service.lookup('c1', BUDGET_MS)).resolves.toEqual({ kind: 'fresh', facts });
+      expect(s.authority.requests).toBe(0);
+    });
+
+    it('forgets warm statuses past their code in the sweep', async () => {
+      await s.service.prefetch('c1', CODE_END, BUDGET_MS);
+      s.clock.set(CODE_END - 1);
+      s.service.forgetExpired();
+      expect(s.service.warmCount).toBe(1);
+      s.clock.set(CODE_END);
+      s.service.forgetExpired();
+      expect(s.service.warmCount).toBe(0);
+    });
+
+    it('keeps at most HEALTH_WARM_MAX, dropping the one read longest ago', async () => {
+      s.service.onModuleDestroy();
+      s = setup({ HEALTH_WARM_MAX: '2' });
+      for (const id of ['c1', 'c2', 'c3']) s.authority.statuses.set(id, GREEN);
+      for (const id of ['c1', 'c2', 'c1', 'c3']) await s.service.prefetch(id, CODE_END, BUDGET_MS);
+      expect(s.service.warmCount).toBe(2);
+      s.clock.set(T0 + 30_000); // past the fresh TTL: only warm statuses answer without a request
+      const before = s.authority.requests;
+      await s.service.lookup('c1', BUDGET_MS);
+      await s.service.lookup('c3', BUDGET_MS);
+      expect(s.authority.requests).toBe(before);
+      await s.service.lookup('c2', BUDGET_MS);
+      expect(s.authority.requests).toBe(before + 1);
+    });
+
+    it('reads nothing ahead with HEALTH_WARM_MAX=0', async () => {
+      s.service.onModuleDestroy();
+      s = setup({ HEALTH_WARM_MAX: '0' });
+      await s.service.prefetch('c1', CODE_END, BUDGET_MS);
+      expect(s.authority.requests).toBe(0);
+      expect(s.service.warmCount).toBe(0);
+    });
+  });
+
   it('answers null, and keeps nothing, when the authority no longer knows the consent', async () => {
     await expect(s.service.lookup('gone', BUDGET_MS)).resolves.toBeNull();
     expect(s.service.cachedCount).toBe(0);

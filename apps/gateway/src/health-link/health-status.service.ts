@@ -24,6 +24,12 @@ interface Known {
   fetchedAt: number;
 }
 
+interface Warm {
+  facts: HealthFacts;
+  /** The gateway clock until which it serves taps: the end of the ride code it was read for. */
+  until: number;
+}
+
 /** A fetched status, `null` when the consent no longer exists, `undefined` when no answer came. */
 type Fetched = { facts: HealthFacts | null; startedAt: number; fetchedAt: number } | undefined;
 
@@ -35,13 +41,17 @@ type Fetched = { facts: HealthFacts | null; startedAt: number; fetchedAt: number
  *   fallback, when the authority does not answer. They are kept for the longest N of any rule
  *   version (not at all when none uses it), at most HEALTH_LAST_KNOWN_MAX of them, and survive a
  *   reconnect: that is exactly when the fallback is needed. A decision checks their age.
- * A change notice or a revocation evicts both at once, and a lookup already in flight cannot
- * bring either back.
+ * - warm statuses, read when the rider asked for a ride code or the status screen, serve taps
+ *   until that code expires, so a tap soon after needs no lookup. At most HEALTH_WARM_MAX; like
+ *   fresh ones they are dropped after a reconnect.
+ * A change notice or a revocation evicts all three at once, and a lookup already in flight cannot
+ * bring any back.
  */
 @Injectable()
 export class HealthStatusService implements OnModuleDestroy {
   private readonly fresh = new Map<string, Known>();
   private readonly lastKnown = new Map<string, Known>();
+  private readonly warm = new Map<string, Warm>();
   private readonly evictedAt = new Map<string, number>();
   /** When fresh statuses were last dropped: a lookup sent before that is not fresh after it. */
   private freshDroppedAt = -Infinity;
@@ -82,6 +92,7 @@ export class HealthStatusService implements OnModuleDestroy {
   evict(consentId: string): void {
     this.fresh.delete(consentId);
     this.lastKnown.delete(consentId);
+    this.warm.delete(consentId);
     this.evictedAt.set(consentId, performance.now());
   }
 
@@ -93,6 +104,7 @@ export class HealthStatusService implements OnModuleDestroy {
    */
   dropFresh(): void {
     this.fresh.clear();
+    this.warm.clear();
     this.freshDroppedAt = performance.now();
   }
 
@@ -104,14 +116,59 @@ export class HealthStatusService implements OnModuleDestroy {
     return this.lastKnown.size;
   }
 
+  get warmCount(): number {
+    return this.warm.size;
+  }
+
+  /** Whether a tap for this consent would be served a warm status now. */
+  isWarm(consentId: string): boolean {
+    const warm = this.warm.get(consentId);
+    return warm !== undefined && this.clock.now() < warm.until;
+  }
+
+  /**
+   * The rider asked for a ride code valid until `until` (gateway clock): read their status now,
+   * batched with the taps' lookups, and keep it for the taps of that code. Never rejects; a
+   * failed read leaves the taps to look up as usual.
+   */
+  async prefetch(consentId: string, until: number, budgetMs: number): Promise<void> {
+    if (this.config.healthWarmMax === 0) return;
+    const fetched = await this.loader.load(consentId, budgetMs);
+    if (fetched === undefined || fetched.facts === null) return;
+    this.remember(consentId, fetched.facts, fetched.startedAt, fetched.fetchedAt);
+    this.keepWarm(consentId, fetched.facts, fetched.startedAt, until);
+  }
+
+  /**
+   * A status read elsewhere (the rider's status screen), from a request sent at `startedAt`
+   * (performance.now()) and `fetchedAt` (gateway clock): kept like a prefetched one.
+   */
+  warmWith(
+    consentId: string,
+    facts: HealthFacts,
+    startedAt: number,
+    fetchedAt: number,
+    until: number,
+  ): void {
+    if (this.config.healthWarmMax === 0) return;
+    this.remember(consentId, facts, startedAt, fetchedAt);
+    this.keepWarm(consentId, facts, startedAt, until);
+  }
+
   /**
    * `budgetMs` is the operator's bound on how long a tap may wait for the authority.
    * Null when the authority says the consent no longer exists.
    */
   async lookup(consentId: string, budgetMs: number): Promise<HealthLookup | null> {
     const hit = this.fresh.get(consentId);
-    if (hit && this.clock.now() - hit.fetchedAt < this.config.healthCacheTtlMs)
+    const now = this.clock.now();
+    if (hit && now - hit.fetchedAt < this.config.healthCacheTtlMs)
       return { kind: 'fresh', facts: hit.facts };
+    const warm = this.warm.get(consentId);
+    if (warm !== undefined) {
+      if (now < warm.until) return { kind: 'fresh', facts: warm.facts };
+      this.warm.delete(consentId);
+    }
     const fetched = await this.loader.load(consentId, budgetMs);
     if (fetched === undefined) {
       const known = this.lastKnown.get(consentId);
@@ -124,11 +181,12 @@ export class HealthStatusService implements OnModuleDestroy {
     return { kind: 'fresh', facts: fetched.facts };
   }
 
-  /** Drops what no longer serves a tap: fresh past its TTL, last-known past the longest N. */
+  /** Drops what no longer serves a tap: fresh past its TTL, warm past its code, last-known past the longest N. */
   forgetExpired(): void {
     const now = this.clock.now();
     const freshCutoff = now - this.config.healthCacheTtlMs;
     for (const [id, k] of this.fresh) if (k.fetchedAt < freshCutoff) this.fresh.delete(id);
+    for (const [id, w] of this.warm) if (w.until <= now) this.warm.delete(id);
     const knownCutoff = now - this.rules.longestCacheFallbackMs();
     for (const [id, k] of this.lastKnown) if (k.fetchedAt < knownCutoff) this.lastKnown.delete(id);
     const evictCutoff = performance.now() - 60_000;
@@ -148,6 +206,22 @@ export class HealthStatusService implements OnModuleDestroy {
       if (!oldest.done) this.lastKnown.delete(oldest.value);
     }
     this.lastKnown.set(consentId, known);
+  }
+
+  private keepWarm(consentId: string, facts: HealthFacts, startedAt: number, until: number): void {
+    const evicted = this.evictedAt.get(consentId);
+    if (evicted !== undefined && evicted >= startedAt) return;
+    if (startedAt <= this.freshDroppedAt) return;
+    // A code minted earlier may outlive this one: keep the later end.
+    const previous = this.warm.get(consentId);
+    const end = previous === undefined ? until : Math.max(until, previous.until);
+    // Re-inserted at the end, so the first entry is the one read longest ago.
+    this.warm.delete(consentId);
+    if (this.warm.size >= this.config.healthWarmMax) {
+      const oldest = this.warm.keys().next();
+      if (!oldest.done) this.warm.delete(oldest.value);
+    }
+    this.warm.set(consentId, { facts, until: end });
   }
 
   private async fetchMany(ids: string[], budgetMs: number): Promise<Map<string, Fetched>> {

@@ -7,7 +7,7 @@ import { AppError } from '../common/errors';
 import type { Clock } from '../common/clock';
 import { CLOCK, CONFIG, NATS } from '../common/tokens';
 import type { GatewayConfig } from '../config';
-import { AuthorityClient } from '../health-link/authority.client';
+import { AuthorityClient, toFacts } from '../health-link/authority.client';
 import { RiderFactsService } from '../cards/rider-facts.service';
 import { RideCodeService } from '../ride-code/ride-code.service';
 import { RulesService } from '../rules/rules.service';
@@ -83,9 +83,13 @@ export class RidersService {
     const consentId = await this.repo.consentOf(riderId);
     if (!consentId)
       throw new AppError('NOT_AUTHORIZED', 'the rider has not authorized the health linkage');
+    const startedAt = performance.now();
+    const fetchedAt = this.clock.now();
     const status = await this.authority.status(consentId, 3_000);
     if (!status) throw new AppError('NOT_AUTHORIZED', 'the health linkage has been revoked');
     const now = this.clock.now();
+    // The screen shows the ride code next: its taps use this read rather than another.
+    this.riderFacts.warmWith(consentId, toFacts(status), startedAt, fetchedAt, this.codeEnd(now));
     const { rules } = this.rules.governing(NETWORK, now);
     const sampled = status.latestNegativeSampledAt
       ? parseInstant(status.latestNegativeSampledAt)
@@ -106,7 +110,15 @@ export class RidersService {
   async rideCode(riderId: string): Promise<{ code: string; expiresAt: string }> {
     if (!(await this.repo.find(riderId))) throw new AppError('RIDER_NOT_FOUND', 'no such rider');
     const { code, expiresAt } = await this.rideCodes.mint(riderId, this.clock.now());
+    // Not awaited: the code never waits for the authority, and a tap before the read lands
+    // simply looks up as a cold one does.
+    void this.riderFacts.warm(riderId, expiresAt);
     return { code, expiresAt: formatShanghai(expiresAt) };
+  }
+
+  /** When a code minted at `now` expires. */
+  private codeEnd(now: number): number {
+    return now + this.config.rideCodeTtlSeconds * 1000;
   }
 
   private async dropConsent(consentId: string): Promise<void> {
