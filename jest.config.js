@@ -13,12 +13,16 @@ const base = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper,
 };
-// Tiers that start real servers get a bound that a loaded 2-core machine can meet; a test
-// still fails at once when what it waits for cannot happen.
-const servers = { ...base, testTimeout: 30_000 };
+// Tiers that start real servers get a longer bound per test (test/support/server-timeout.ts):
+// jest ignores `testTimeout` inside a project, so a setup file sets it.
+const servers = { ...base, setupFilesAfterEnv: ['<rootDir>/test/support/server-timeout.ts'] };
 module.exports = {
   projects: [
-    { ...base, displayName: 'unit', testMatch: ['<rootDir>/{libs,apps,gate-sim}/**/*.spec.ts'] },
+    {
+      ...base,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/{libs,apps,gate-sim,test/repo}/**/*.spec.ts'],
+    },
     {
       ...servers,
       displayName: 'integration',

@@ -9,6 +9,7 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
 import { newAccessKeyFile } from '../libs/access-token/src';
 import { newKeySet, rotate, type KeySetFile } from '../libs/ride-code/src';
 
@@ -19,7 +20,13 @@ async function main(): Promise<void> {
   if (production && !process.env.RIDE_CODE_KEYS_FILE)
     throw new Error('NODE_ENV=production: set RIDE_CODE_KEYS_FILE to where the keys belong');
   const file = process.env.RIDE_CODE_KEYS_FILE || '.data/keys/ride-code-keys.json';
-  const cmd = process.argv[2] ?? 'init';
+  const { positionals } = parseArgs({
+    args: process.argv.slice(2),
+    allowPositionals: true,
+    strict: true,
+  });
+  if (positionals.length > 1) throw new Error('usage: keys [init|rotate|prune]');
+  const cmd = positionals[0] ?? 'init';
   const existing = await readFile(file, 'utf8')
     .then((t) => JSON.parse(t) as KeySetFile)
     .catch(() => null);

@@ -9,6 +9,7 @@
  * provider: with NODE_ENV=production, or with a key file not made for development, this refuses.
  */
 import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
 import {
   ROLES,
   accessSigner,
@@ -40,9 +41,24 @@ async function main(): Promise<void> {
     throw new Error(
       'refused with NODE_ENV=production: production tokens come from the identity provider',
     );
-  const [role, sub, station] = process.argv.slice(2);
-  if (!(ROLES as readonly string[]).includes(role) || !sub || (role === 'staff' && !station)) {
-    throw new Error('usage: token <rider|staff|operator|authority> <subject> [station, for staff]');
+  const usage = 'usage: token <rider|staff|operator|authority> <subject> [station, for staff]';
+  const { positionals, values } = parseArgs({
+    args: process.argv.slice(2),
+    options: { help: { type: 'boolean', short: 'h' } },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(`${usage}\n`);
+    return;
+  }
+  const [role, sub, station] = positionals;
+  if (
+    !(ROLES as readonly string[]).includes(role) ||
+    !sub ||
+    (role === 'staff' ? !station || positionals.length > 3 : positionals.length > 2)
+  ) {
+    throw new Error(usage);
   }
   const ttl = tokenTtl(process.env);
   const file = process.env.ACCESS_KEYS_FILE || '.data/keys/access-keys.json';

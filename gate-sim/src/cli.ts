@@ -7,6 +7,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { parseArgs as parseCommandLine } from 'node:util';
 import { SingleBar, Presets } from 'cli-progress';
 import { connect, type NatsConnection } from 'nats';
 import { accessSigner, mintAccessToken, type AccessKeyFile } from '../../libs/access-token/src';
@@ -53,70 +54,55 @@ const USAGE = `usage: gate-sim [demo] [--riders N] [--seed N] [--json FILE] [--s
 class UsageError extends Error {}
 
 export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): DemoArgs {
-  const args: DemoArgs = {
-    command: 'demo',
-    json: null,
-    riders: 400,
-    seed: 20220601,
-    gateway: env.GATEWAY_URL || 'http://127.0.0.1:3000',
-    authority: env.AUTHORITY_URL || 'http://127.0.0.1:3100',
-    authorityKey: env.AUTHORITY_API_KEY || 'dev-authority-key',
-    nats: env.NATS_URL || 'nats://127.0.0.1:4222',
-    strict: false,
-    scheduleChange: false,
-  };
-  const rest = [...argv];
-  if (rest[0] === 'demo') rest.shift();
-  const value = (flag: string): string => {
-    const v = rest.shift();
-    if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
-    return v;
-  };
-  const int = (flag: string, min: number): number => {
-    const v = value(flag);
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min)
-      throw new UsageError(`${flag} must be an integer >= ${min}, got ${v}`);
+  let parsed: ReturnType<typeof parseDemoLine>;
+  try {
+    parsed = parseDemoLine(argv);
+  } catch (err) {
+    // node:util names the problem (unknown option, missing value); usage follows it.
+    throw new UsageError((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length > 1 || (positionals.length === 1 && positionals[0] !== 'demo'))
+    throw new UsageError(`unknown argument: ${positionals.find((p) => p !== 'demo') ?? ''}`);
+  const int = (flag: string, raw: string | undefined, min: number, dflt: number): number => {
+    if (raw === undefined) return dflt;
+    const n = Number(raw);
+    if (raw.trim() === '' || !Number.isInteger(n) || n < min)
+      throw new UsageError(`--${flag} must be an integer >= ${min}, got ${raw}`);
     return n;
   };
-  while (rest.length > 0) {
-    const raw = rest.shift() as string;
-    const eq = raw.indexOf('=');
-    const flag = raw.startsWith('--') && eq > 0 ? raw.slice(0, eq) : raw;
-    if (flag !== raw) rest.unshift(raw.slice(eq + 1));
-    switch (flag) {
-      case '--json':
-        args.json = value(flag);
-        break;
-      case '--riders':
-        args.riders = int(flag, 1);
-        break;
-      case '--seed':
-        args.seed = int(flag, 0);
-        break;
-      case '--gateway':
-        args.gateway = value(flag);
-        break;
-      case '--authority':
-        args.authority = value(flag);
-        break;
-      case '--authority-key':
-        args.authorityKey = value(flag);
-        break;
-      case '--nats':
-        args.nats = value(flag);
-        break;
-      case '--strict':
-        args.strict = true;
-        break;
-      case '--schedule-change':
-        args.scheduleChange = true;
-        break;
-      default:
-        throw new UsageError(`unknown argument: ${raw}`);
-    }
-  }
-  return args;
+  return {
+    command: 'demo',
+    json: values.json ?? null,
+    riders: int('riders', values.riders, 1, 400),
+    seed: int('seed', values.seed, 0, 20220601),
+    gateway: values.gateway ?? (env.GATEWAY_URL || 'http://127.0.0.1:3000'),
+    authority: values.authority ?? (env.AUTHORITY_URL || 'http://127.0.0.1:3100'),
+    authorityKey: values['authority-key'] ?? (env.AUTHORITY_API_KEY || 'dev-authority-key'),
+    nats: values.nats ?? (env.NATS_URL || 'nats://127.0.0.1:4222'),
+    strict: values.strict === true,
+    scheduleChange: values['schedule-change'] === true,
+  };
+}
+
+function parseDemoLine(argv: readonly string[]) {
+  return parseCommandLine({
+    args: [...argv],
+    options: {
+      json: { type: 'string' },
+      riders: { type: 'string' },
+      seed: { type: 'string' },
+      gateway: { type: 'string' },
+      authority: { type: 'string' },
+      'authority-key': { type: 'string' },
+      nats: { type: 'string' },
+      strict: { type: 'boolean' },
+      'schedule-change': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
 }
 
 /** A bar on a terminal; a few plain lines (every quarter) in logs and CI. */

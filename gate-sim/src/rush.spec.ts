@@ -89,6 +89,8 @@ describe('rush script', () => {
       gateway: 'http://127.0.0.1:3000',
     });
     expect(() => parseArgs(['--riders', 'x'], {})).toThrow('--riders');
-    expect(() => parseArgs(['--bogus'], {})).toThrow('unknown argument');
+    expect(() => parseArgs(['--bogus'], {})).toThrow("Unknown option '--bogus'");
+    expect(() => parseArgs(['--json'], {})).toThrow("'--json <value>' argument missing");
+    expect(() => parseArgs(['replay'], {})).toThrow('unknown argument: replay');
   });
 });

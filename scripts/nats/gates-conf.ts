@@ -10,6 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 import {
   EVENTS,
   GATEWAY_INBOX_PREFIX,
@@ -144,10 +145,18 @@ function devices(arg: string | undefined): Device[] {
 }
 
 function main(argv: string[]): void {
-  const opt = (name: string): string | undefined => {
-    const i = argv.indexOf(`--${name}`);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      out: { type: 'string' },
+      gates: { type: 'string' },
+      checkpoints: { type: 'string' },
+      host: { type: 'string' },
+      'anonymous-deny-all': { type: 'boolean' },
+    },
+    strict: true,
+  });
+  const opt = (name: 'out' | 'gates' | 'checkpoints' | 'host'): string | undefined => values[name];
   const out = opt('out');
   if (!out) throw new Error('usage: gates-conf --out FILE --gates S:G,... [--checkpoints S:D,...]');
   const access: NatsAccess = {
@@ -155,7 +164,7 @@ function main(argv: string[]): void {
     authority: { user: 'authority', password: newPassword() },
     gates: devices(opt('gates')),
     checkpoints: devices(opt('checkpoints')),
-    anonymousDenyAll: argv.includes('--anonymous-deny-all'),
+    anonymousDenyAll: values['anonymous-deny-all'] === true,
   };
   const host = opt('host') ?? '127.0.0.1:4222';
   const url = (u: string, p: string) => `nats://${encodeURIComponent(u)}:${p}@${host}`;

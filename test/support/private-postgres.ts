@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { freePort } from './nats-server';
 
-/** initdb and pg_ctl: on PATH, else the newest /usr/lib/postgresql/<v>/bin (as services.sh looks). */
+/** initdb and pg_ctl: on PATH, else the newest /usr/lib/postgresql/<v>/bin (as scripts/services.mjs looks). */
 export function postgresBinDir(): string | null {
   const onPath = spawnSync('sh', ['-c', 'command -v pg_ctl'], { encoding: 'utf8' });
   if (onPath.status === 0 && onPath.stdout.trim()) {

@@ -2,7 +2,7 @@ import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs
 import type { Figures } from './gates';
 
 /**
- * Each scenario prints its figures and, when scripts/test-faults.sh asked for a report, appends
+ * Each scenario prints its figures and, when scripts/test-faults.mjs asked for a report, appends
  * them as one JSON line to FAULTS_REPORT_JSONL; `render` turns those lines into Markdown.
  */
 export function report(f: Figures): void {
