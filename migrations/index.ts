@@ -10,6 +10,7 @@ import { StaffVerifications1700000000070 } from './1700000000070-StaffVerificati
 import { NetworkAdministration1700000000080 } from './1700000000080-NetworkAdministration';
 import { IdLookups1700000000110 } from './1700000000110-IdLookups';
 import { BroadcastReconciliation1700000000120 } from './1700000000120-BroadcastReconciliation';
+import { CheckinTrace1700000000130 } from './1700000000130-CheckinTrace';
 
 /** Listed explicitly so ts-node, jest and compiled builds all load the same set. */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   NetworkAdministration1700000000080,
   IdLookups1700000000110,
   BroadcastReconciliation1700000000120,
+  CheckinTrace1700000000130,
 ];

@@ -3,6 +3,7 @@ import type { NatsConnection } from 'nats';
 import { Client } from 'pg';
 import request from 'supertest';
 import type { RunningAuthority } from '../../apps/health-authority/src/app';
+import { ConsentStore } from '../../apps/health-authority/src/consents/consent-store';
 import { healthy, rideCode, rider } from '../support/factories';
 import {
   bearer,
@@ -23,7 +24,7 @@ interface Line {
   checkedInAt: string;
   stationId: string;
   gateId: string;
-  riderId: string | null;
+  consentId: string | null;
   medium: string | null;
   policyVersion: string;
   policyHash: string;
@@ -85,15 +86,7 @@ describe('trace export for the health authority', () => {
     to: '2001-05-02T00:00:00+08:00',
   };
 
-  it('exports a ride-code check-in with its instant, gate, rider and policy provenance', async () => {
-    const r = await rider(gw.url, authority.url, healthy(Date.now()));
-    const gateId = uniqueId('G');
-    const reply = await tap(nc, {
-      stationId: PILOT,
-      gateId,
-      credential: { kind: 'ride-code', code: await rideCode(gw.url, r.riderId) },
-    });
-    expect(reply.outcome).toBe('open');
+  const exportAround = async () => {
     const res = await request(gw.url)
       .get(EXPORT)
       .query({
@@ -105,20 +98,52 @@ describe('trace export for the health authority', () => {
       .set(await asAuthority())
       .expect(200);
     expect(res.headers['content-type']).toMatch(/^application\/x-ndjson/);
-    const mine = lines(asText(res)).filter((l) => l.checkInId === reply.checkInId);
+    return lines(asText(res));
+  };
+
+  it("exports a ride-code check-in with its instant, gate, the authority's own consent id and policy provenance", async () => {
+    const r = await rider(gw.url, authority.url, healthy(Date.now()));
+    const gateId = uniqueId('G');
+    const reply = await tap(nc, {
+      stationId: PILOT,
+      gateId,
+      credential: { kind: 'ride-code', code: await rideCode(gw.url, r.riderId) },
+    });
+    expect(reply.outcome).toBe('open');
+    const exported = await exportAround();
+    const mine = exported.filter((l) => l.checkInId === reply.checkInId);
     expect(mine).toEqual([
       {
         checkInId: reply.checkInId,
         checkedInAt: reply.decidedAt,
         stationId: PILOT,
         gateId,
-        riderId: r.riderId,
+        consentId: expect.stringMatching(/^c_/),
         medium: null,
         policyVersion: reply.policyVersion,
         policyHash: expect.stringMatching(/^[0-9a-f]{64}$/),
       },
     ]);
     expect(mine[0].checkedInAt).toMatch(/\+08:00$/);
+    // The authority resolves it to the person; the gateway's rider id is nowhere in the export.
+    expect(authority.app.get(ConsentStore).get(mine[0].consentId ?? '')?.idNumber).toBe(r.idNumber);
+    expect(JSON.stringify(exported)).not.toContain(r.riderId);
+  });
+
+  it('exports no consent id for a rider whose linkage is revoked', async () => {
+    const r = await rider(gw.url, authority.url, healthy(Date.now()));
+    const reply = await tap(nc, {
+      stationId: PILOT,
+      gateId: uniqueId('G'),
+      credential: { kind: 'ride-code', code: await rideCode(gw.url, r.riderId) },
+    });
+    expect(reply.outcome).toBe('open');
+    await request(gw.url)
+      .delete(`/riders/${r.riderId}/authorization`)
+      .set(await bearer({ sub: r.riderId, role: 'rider' }))
+      .expect(204);
+    const mine = (await exportAround()).filter((l) => l.checkInId === reply.checkInId);
+    expect(mine).toEqual([expect.objectContaining({ consentId: null })]);
   });
 
   it('pages with X-Row-Count and X-Next-Cursor, oldest first, each row exactly once', async () => {
@@ -161,7 +186,7 @@ describe('trace export for the health authority', () => {
     expect(res.headers['x-next-cursor']).toBeUndefined();
     const rows = asText(res).trimEnd().split('\r\n');
     expect(rows[0]).toBe(
-      'checkInId,checkedInAt,stationId,gateId,riderId,medium,policyVersion,policyHash',
+      'checkInId,checkedInAt,stationId,gateId,consentId,medium,policyVersion,policyHash',
     );
     expect(rows).toHaveLength(5);
     expect(rows[1]).toMatch(

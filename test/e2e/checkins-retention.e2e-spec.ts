@@ -61,6 +61,8 @@ describe('check-in retention: daily partitions, dropped whole when expired', () 
     await gw?.close();
     await authority?.close();
     await cleanup();
+    for (const t of ['journeys', 'staff_passes', 'staff_verifications', 'tap_receipts'])
+      await db.query(`DELETE FROM ${t} WHERE station_id = $1`, [station]);
     await db.end();
   });
 
@@ -136,4 +138,84 @@ describe('check-in retention: daily partitions, dropped whole when expired', () 
       .map((l) => (JSON.parse(l) as { checkInId: string }).checkInId);
     expect(ids).toEqual([newInPartition, newInDefault]);
   });
+
+  it('purges journeys, staff passes, their verifications and tap receipts with the check-ins', async () => {
+    // Old rows from 1995-03-20, new ones from 1995-04-20; the clock then moves to 04-30 12:00,
+    // so with 28 days of retention everything before 04-02 12:00 has expired.
+    const old = new Date('1995-03-20T10:00:00+08:00');
+    const recent = new Date('1995-04-20T10:00:00+08:00');
+    const rows = {
+      journeys: [] as string[],
+      passes: [] as string[],
+      verifications: [] as string[],
+      receipts: [] as string[],
+    };
+    for (const at of [old, recent]) {
+      const traveller = `rider:${randomUUID()}`;
+      await db.query(
+        `INSERT INTO journeys (traveller, inside, station_id, changed_at) VALUES ($1, true, $2, $3)`,
+        [traveller, station, at],
+      );
+      const verification = randomUUID();
+      await db.query(
+        `INSERT INTO staff_verifications (id, at, station_id, staff_id, evidence, verdict, policy_version)
+         VALUES ($1, $2, $3, 'staff-retention', 'temperature', 'pass', 'rv-test')`,
+        [verification, at, station],
+      );
+      const pass = randomUUID();
+      await db.query(
+        `INSERT INTO staff_passes (id, station_id, bound_kind, bound_to, expires_at, issued_by, issued_at, verification_id)
+         VALUES ($1, $2, 'medium', 'card:C1', $3, 'staff-retention', $4, $5)`,
+        [pass, station, new Date(at.getTime() + 600_000), at, verification],
+      );
+      const tapId = uniqueId('tap');
+      await db.query(
+        `INSERT INTO tap_receipts (station_id, gate_id, tap_id, created_at) VALUES ($1, 'G01', $2, $3)`,
+        [station, tapId, at],
+      );
+      rows.journeys.push(traveller);
+      rows.verifications.push(verification);
+      rows.passes.push(pass);
+      rows.receipts.push(tapId);
+    }
+    const left = async () => ({
+      journeys: (
+        await db.query<{ k: string }>(
+          'SELECT traveller AS k FROM journeys WHERE traveller = ANY($1)',
+          [rows.journeys],
+        )
+      ).rows.map((r) => r.k),
+      passes: (
+        await db.query<{ k: string }>(
+          'SELECT id AS k FROM staff_passes WHERE id = ANY($1::uuid[])',
+          [rows.passes],
+        )
+      ).rows.map((r) => r.k),
+      verifications: (
+        await db.query<{ k: string }>(
+          'SELECT id AS k FROM staff_verifications WHERE id = ANY($1::uuid[])',
+          [rows.verifications],
+        )
+      ).rows.map((r) => r.k),
+      receipts: (
+        await db.query<{ k: string }>(
+          'SELECT tap_id AS k FROM tap_receipts WHERE station_id = $1 AND tap_id = ANY($2)',
+          [station, rows.receipts],
+        )
+      ).rows.map((r) => r.k),
+    });
+    const kept = {
+      journeys: [rows.journeys[1]],
+      passes: [rows.passes[1]],
+      verifications: [rows.verifications[1]],
+      receipts: [rows.receipts[1]],
+    };
+
+    clock.set(at('1995-04-30T12:00:00.000+08:00'));
+    const deadline = Date.now() + 10_000;
+    while (JSON.stringify(await left()) !== JSON.stringify(kept)) {
+      if (Date.now() > deadline) expect(await left()).toEqual(kept); // says what is left over
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }, 20_000);
 });

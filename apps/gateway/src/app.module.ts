@@ -23,6 +23,7 @@ import { ClearancesRepository } from './checkpoint/clearances.repository';
 import { CheckinsController } from './checkins/checkins.controller';
 import { CheckinsRepository } from './checkins/checkins.repository';
 import { ExportService } from './checkins/export.service';
+import { TraceService } from './checkins/trace.service';
 import { PartitionsRepository } from './checkins/partitions.repository';
 import { RetentionService } from './checkins/retention.service';
 import type { Clock } from './common/clock';
@@ -152,6 +153,7 @@ export class GatewayModule {
         RetentionService,
         CheckinsRepository,
         ExportService,
+        TraceService,
         IdempotencyCache,
         CardsRepository,
         CardsService,

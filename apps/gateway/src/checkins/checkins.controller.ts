@@ -1,5 +1,5 @@
 import { pipeline } from 'node:stream';
-import { Controller, Get, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Query, Res } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiExtraModels,
@@ -11,8 +11,9 @@ import {
 import type { Response } from 'express';
 import type { Principal } from '@app/access-token';
 import { CurrentPrincipal, Roles } from '../auth/auth';
-import { ExportQueryDto, ExportedCheckInDto } from './checkins.dto';
+import { ExportQueryDto, ExportedCheckInDto, TraceQueryDto, TraceResultDto } from './checkins.dto';
 import { ExportService } from './export.service';
+import { TraceService } from './trace.service';
 
 /** Contact tracing: the health authority reads who checked in where and when. */
 @ApiTags('checkins')
@@ -21,7 +22,24 @@ import { ExportService } from './export.service';
 @Roles('authority')
 @Controller('checkins')
 export class CheckinsController {
-  constructor(private readonly exports: ExportService) {}
+  constructor(
+    private readonly exports: ExportService,
+    private readonly traces: TraceService,
+  ) {}
+
+  /** POST, so the ID number travels in the body and never in a URL or an access log. */
+  @Post('trace')
+  @HttpCode(200)
+  @ApiOkResponse({
+    type: TraceResultDto,
+    description:
+      "One person's check-ins in the window on every path (ride code, card, ticket, sentinel, " +
+      'desk), oldest first. The ID number is hashed with the ID hash key and never stored; ' +
+      'every call is audited.',
+  })
+  trace(@CurrentPrincipal() who: Principal, @Body() q: TraceQueryDto): Promise<TraceResultDto> {
+    return this.traces.trace(who, q);
+  }
 
   @Get('export')
   @ApiProduces('application/x-ndjson', 'text/csv')

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
 import { DataSource, type Repository } from 'typeorm';
-import { CheckinExportAuditEntity } from '@app/persistence';
+import { CheckinExportAuditEntity, CheckinTraceAuditEntity } from '@app/persistence';
 import { AppError } from '../common/errors';
 import { EXPORT_POOL } from '../common/tokens';
 
@@ -23,10 +23,40 @@ export interface CheckInRow {
   micros: string;
   stationId: string;
   gateId: string;
+  /** The health authority's own consent id, for a rider linked to it; never the rider's id. */
+  consentId: string | null;
+  medium: string | null;
+  policyVersion: string;
+  policyHash: string;
+}
+
+/** One check-in of a traced person; `path` says how they were checked in. */
+export interface TracedRow {
+  id: string;
+  checkedInAt: Date;
+  stationId: string;
+  gateId: string;
   riderId: string | null;
   medium: string | null;
   policyVersion: string;
   policyHash: string;
+}
+
+export interface TraceQuery {
+  /** The keyed hashes of the person's ID number (current key, and the previous one in rotation). */
+  personKeys: Buffer[];
+  from: Date;
+  to: Date;
+  limit: number;
+}
+
+export interface TraceAudit {
+  actor: string;
+  actorRole: string;
+  personKey: Buffer;
+  from: Date;
+  to: Date;
+  rowCount: number;
 }
 
 export interface ExportAudit {
@@ -52,13 +82,16 @@ export interface ExportSnapshot {
   abort(): void;
 }
 
+const TRACED =
+  'id, checked_in_at, station_id, gate_id, rider_id, medium, policy_version, policy_hash';
+
 /** PostgreSQL's "query canceled": here, the statement ran into the export's deadline. */
 const QUERY_CANCELED = '57014';
 
-const WHERE = `station_id = ANY($1::text[]) AND checked_in_at >= $2 AND checked_in_at < $3
-  AND ($4::bigint IS NULL OR (checked_in_at, id) >
+const WHERE = `c.station_id = ANY($1::text[]) AND c.checked_in_at >= $2 AND c.checked_in_at < $3
+  AND ($4::bigint IS NULL OR (c.checked_in_at, c.id) >
        (timestamptz 'epoch' + $4::bigint * interval '1 microsecond', $5::uuid))`;
-const MICROS = `(extract(epoch FROM checked_in_at) * 1000000)::bigint::text`;
+const MICROS = `(extract(epoch FROM c.checked_in_at) * 1000000)::bigint::text`;
 
 /**
  * Check-in reads for the trace export, and its audit trail. The export reads a keyset-paged
@@ -68,12 +101,14 @@ const MICROS = `(extract(epoch FROM checked_in_at) * 1000000)::bigint::text`;
 @Injectable()
 export class CheckinsRepository {
   private readonly exports: Repository<CheckinExportAuditEntity>;
+  private readonly traces: Repository<CheckinTraceAuditEntity>;
 
   constructor(
     ds: DataSource,
     @Inject(EXPORT_POOL) private readonly exportPool: Pool,
   ) {
     this.exports = ds.getRepository(CheckinExportAuditEntity);
+    this.traces = ds.getRepository(CheckinTraceAuditEntity);
   }
 
   /**
@@ -116,8 +151,8 @@ export class CheckinsRepository {
           c.query<{ n: number; micros: string | null; id: string | null }>(
             `WITH page AS (
              SELECT id, ${MICROS} AS micros, row_number() OVER (ORDER BY checked_in_at, id) AS k
-             FROM (SELECT id, checked_in_at FROM check_ins WHERE ${WHERE}
-                   ORDER BY checked_in_at, id LIMIT $6) s)
+             FROM (SELECT c.id, c.checked_in_at FROM check_ins c WHERE ${WHERE}
+                   ORDER BY c.checked_in_at, c.id LIMIT $6) c)
            SELECT (SELECT count(*)::int FROM page) AS n,
                   (SELECT micros FROM page WHERE k = $7) AS micros,
                   (SELECT id::text FROM page WHERE k = $7) AS id`,
@@ -136,14 +171,16 @@ export class CheckinsRepository {
             micros: string;
             station_id: string;
             gate_id: string;
-            rider_id: string | null;
+            consent_id: string | null;
             medium: string | null;
             policy_version: string;
             policy_hash: string;
           }>(
-            `SELECT id, checked_in_at, ${MICROS} AS micros, station_id, gate_id, rider_id, medium,
-                  policy_version, policy_hash
-           FROM check_ins WHERE ${WHERE} ORDER BY checked_in_at, id LIMIT $6`,
+            // The authority resolves its own consent ids, not the gateway's rider ids.
+            `SELECT c.id, c.checked_in_at, ${MICROS} AS micros, c.station_id, c.gate_id,
+                  h.consent_id, c.medium, c.policy_version, c.policy_hash
+           FROM check_ins c LEFT JOIN health_links h ON h.rider_id = c.rider_id
+           WHERE ${WHERE} ORDER BY c.checked_in_at, c.id LIMIT $6`,
             [...args(after), n],
           ),
         );
@@ -153,7 +190,7 @@ export class CheckinsRepository {
           micros: row.micros,
           stationId: row.station_id,
           gateId: row.gate_id,
-          riderId: row.rider_id,
+          consentId: row.consent_id,
           medium: row.medium,
           policyVersion: row.policy_version,
           policyHash: row.policy_hash,
@@ -170,6 +207,77 @@ export class CheckinsRepository {
         c.release(new Error('export ended before its rows'));
       },
     };
+  }
+
+  /**
+   * One person's check-ins in a window, oldest first: those keyed by the hash of their ID number
+   * (sentinel, desk) and those of the rider account registered with it (ride code, linked card,
+   * day ticket). On a connection of the export pool, bounded by `deadlineAt`.
+   */
+  async trace(q: TraceQuery, deadlineAt: number): Promise<TracedRow[]> {
+    let c: PoolClient;
+    try {
+      c = await this.exportPool.connect();
+    } catch {
+      throw new AppError(
+        'EXPORT_BUSY',
+        'every export connection is streaming another export: retry in a moment',
+      );
+    }
+    try {
+      await c.query('BEGIN READ ONLY');
+      await c.query(`SELECT set_config('statement_timeout', $1, true)`, [
+        String(Math.max(1, deadlineAt - Date.now())),
+      ]);
+      const r = await asDeadline(() =>
+        c.query<{
+          id: string;
+          checked_in_at: Date;
+          station_id: string;
+          gate_id: string;
+          rider_id: string | null;
+          medium: string | null;
+          policy_version: string;
+          policy_hash: string;
+        }>(
+          // Two index scans (one per partial index), not one OR the planner cannot index.
+          `SELECT ${TRACED} FROM check_ins
+             WHERE person_key = ANY($1::bytea[]) AND checked_in_at >= $2 AND checked_in_at < $3
+           UNION
+           SELECT ${TRACED} FROM check_ins
+             WHERE rider_id IN (SELECT id FROM riders WHERE id_hash = ANY($1::bytea[]))
+               AND rider_id IS NOT NULL AND checked_in_at >= $2 AND checked_in_at < $3
+           ORDER BY checked_in_at, id LIMIT $4`,
+          [q.personKeys, q.from, q.to, q.limit],
+        ),
+      );
+      await c.query('COMMIT');
+      c.release();
+      return r.rows.map((row) => ({
+        id: row.id,
+        checkedInAt: row.checked_in_at,
+        stationId: row.station_id,
+        gateId: row.gate_id,
+        riderId: row.rider_id,
+        medium: row.medium,
+        policyVersion: row.policy_version,
+        policyHash: row.policy_hash,
+      }));
+    } catch (e) {
+      c.release(e as Error);
+      throw deadlineError(e);
+    }
+  }
+
+  async auditTrace(a: TraceAudit): Promise<void> {
+    await this.traces.insert({
+      actor: a.actor,
+      actorRole: a.actorRole,
+      personKey: a.personKey,
+      windowFrom: a.from,
+      windowTo: a.to,
+      rowCount: a.rowCount,
+    });
   }
 
   async audit(a: ExportAudit): Promise<void> {

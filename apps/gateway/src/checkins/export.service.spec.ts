@@ -21,7 +21,7 @@ function fakeRepo(total: number) {
           micros: String((Date.UTC(2001, 5, 1) + served + i) * 1000),
           stationId: 'S1',
           gateId: 'G1',
-          riderId: null,
+          consentId: null,
           medium: 'card:C1',
           policyVersion: 'rv',
           policyHash: 'h',

@@ -10,6 +10,13 @@ export interface DayPartition {
   to: number;
 }
 
+export interface RelatedPurge {
+  journeys: number;
+  passes: number;
+  verifications: number;
+  receipts: number;
+}
+
 export type EnsureResult = 'created' | 'exists' | 'default-has-rows' | 'busy';
 
 const NAME = /^check_ins_p\d{8}$/;
@@ -89,6 +96,42 @@ export class PartitionsRepository {
       total += r.rowCount ?? 0;
       if ((r.rowCount ?? 0) < batch) return total;
     }
+  }
+
+  /**
+   * What the check-ins' retention also ends: journeys last changed, staff passes issued,
+   * verifications made and tap receipts created before `before`. Batched, so no statement
+   * holds many row locks; a journey changed meanwhile is re-checked and kept.
+   */
+  async purgeRelated(before: Date, batch = 5_000): Promise<RelatedPurge> {
+    const loop = async (sql: string): Promise<number> => {
+      let total = 0;
+      for (;;) {
+        const r = await this.pool.query(sql, [before, batch]);
+        total += r.rowCount ?? 0;
+        if ((r.rowCount ?? 0) < batch) return total;
+      }
+    };
+    const journeys = await loop(
+      `DELETE FROM journeys WHERE traveller IN (
+         SELECT traveller FROM journeys WHERE changed_at < $1 LIMIT $2) AND changed_at < $1`,
+    );
+    const passes = await loop(
+      `DELETE FROM staff_passes WHERE id IN (
+         SELECT id FROM staff_passes WHERE issued_at < $1 LIMIT $2)`,
+    );
+    // A verification goes once no pass names it (its passes went just above).
+    const verifications = await loop(
+      `DELETE FROM staff_verifications WHERE id IN (
+         SELECT v.id FROM staff_verifications v WHERE v.at < $1
+           AND NOT EXISTS (SELECT 1 FROM staff_passes p WHERE p.verification_id = v.id)
+         LIMIT $2)`,
+    );
+    const receipts = await loop(
+      `DELETE FROM tap_receipts WHERE (station_id, gate_id, tap_id) IN (
+         SELECT station_id, gate_id, tap_id FROM tap_receipts WHERE created_at < $1 LIMIT $2)`,
+    );
+    return { journeys, passes, verifications, receipts };
   }
 
   private async ddl<T extends EnsureResult>(

@@ -8,7 +8,11 @@ import type { Clock } from '../common/clock';
 import type { Logger } from '../common/logger';
 import { CLOCK, CONFIG, LOGGER } from '../common/tokens';
 import type { GatewayConfig } from '../config';
-import { PartitionsRepository, type DayPartition } from './partitions.repository';
+import {
+  PartitionsRepository,
+  type DayPartition,
+  type RelatedPurge,
+} from './partitions.repository';
 
 const DAY_MS = 86_400_000;
 const SHANGHAI_MS = 8 * 3_600_000;
@@ -32,11 +36,14 @@ export interface RetentionReport {
   kept: string[];
   dropped: string[];
   defaultRowsPurged: number;
+  /** Journeys, staff passes, verifications and tap receipts purged with the check-ins. */
+  related: RelatedPurge;
 }
 
 /**
  * Keeps daily partitions ready ahead of time and purges check-ins past RETENTION_DAYS: an
- * expired day is dropped whole, rows that landed in DEFAULT are deleted. Partitions are made
+ * expired day is dropped whole, rows that landed in DEFAULT are deleted, and journeys, staff
+ * passes, verifications and tap receipts of the same age go too. Partitions are made
  * at boot and on schedule; the purge runs on the schedule only, first one interval after boot.
  */
 @Injectable()
@@ -110,13 +117,23 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
       } else kept.push(name);
     }
     const defaultRowsPurged = await this.repo.purgeDefault(new Date(cutoff));
-    if (dropped.length > 0 || defaultRowsPurged > 0)
+    // Who was inside, which passes let whom in, which taps were replied to: personal data of
+    // the same age as the check-ins, and gone with them.
+    const related = await this.repo.purgeRelated(new Date(cutoff));
+    const relatedRows = Object.values(related).reduce((a, b) => a + b, 0);
+    if (dropped.length > 0 || defaultRowsPurged > 0 || relatedRows > 0)
       this.log.info(
-        { dropped, defaultRowsPurged, retentionDays: this.config.retentionDays },
+        { dropped, defaultRowsPurged, related, retentionDays: this.config.retentionDays },
         'expired check-ins purged',
       );
-    return { kept, dropped, defaultRowsPurged };
+    return { kept, dropped, defaultRowsPurged, related };
   }
 }
 
-const EMPTY: RetentionReport = { created: [], kept: [], dropped: [], defaultRowsPurged: 0 };
+const EMPTY: RetentionReport = {
+  created: [],
+  kept: [],
+  dropped: [],
+  defaultRowsPurged: 0,
+  related: { journeys: 0, passes: 0, verifications: 0, receipts: 0 },
+};

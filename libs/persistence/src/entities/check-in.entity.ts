@@ -7,6 +7,8 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
  */
 @Entity('check_ins')
 @Index('check_ins_station_time_id', ['stationId', 'checkedInAt', 'id'])
+@Index('check_ins_person_time', ['personKey', 'checkedInAt'], { where: 'person_key IS NOT NULL' })
+@Index('check_ins_rider_time', ['riderId', 'checkedInAt'], { where: 'rider_id IS NOT NULL' })
 export class CheckInEntity {
   @PrimaryColumn('uuid')
   id!: string;

@@ -8,6 +8,7 @@ import { StaffVerificationEntity } from './staff-verification.entity';
 import { UnrecordedStationEntity } from './unrecorded-station.entity';
 import { CheckInEntity } from './check-in.entity';
 import { CheckinExportAuditEntity } from './checkin-export-audit.entity';
+import { CheckinTraceAuditEntity } from './checkin-trace-audit.entity';
 import { CheckpointClearanceEntity } from './checkpoint-clearance.entity';
 import { GuaranteeCardEntity } from './guarantee-card.entity';
 import { HealthLinkEntity } from './health-link.entity';
@@ -35,6 +36,7 @@ export {
   UnrecordedStationEntity,
   CheckInEntity,
   CheckinExportAuditEntity,
+  CheckinTraceAuditEntity,
   CheckpointClearanceEntity,
   GuaranteeCardEntity,
   HealthLinkEntity,
@@ -75,6 +77,7 @@ export const ENTITIES = [
   StaffPassEntity,
   StaffAuditEntity,
   CheckinExportAuditEntity,
+  CheckinTraceAuditEntity,
   StaffVerificationEntity,
   LineEntity,
   CheckpointDeviceEntity,
