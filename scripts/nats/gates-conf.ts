@@ -18,7 +18,7 @@ import {
   TAP_SUBJECTS,
 } from '../../libs/protocol/src/subjects';
 
-const ID = /^[A-Za-z0-9_-]{1,32}$/;
+import { ID_PATTERN as ID } from '../../libs/protocol/src/patterns';
 
 export interface Device {
   stationId: string;

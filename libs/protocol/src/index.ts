@@ -1,3 +1,4 @@
+export * from './patterns';
 export * from './subjects';
 export * from './reasons';
 export * from './types';

@@ -1,10 +1,14 @@
 import type { SubjectAddress } from './subjects';
 import type { CheckpointCredential, GateCredential, ScanRequest, TapRequest } from './types';
 
-export const ID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
-export const TAP_ID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
-export const MEDIUM_NO_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-export const ID_NUMBER_PATTERN = /^[0-9]{17}[0-9Xx]$/;
+import {
+  ID_NUMBER_PATTERN,
+  ID_PATTERN,
+  MEDIUM_NO_PATTERN,
+  TAP_ID_PATTERN,
+  mustMatch,
+} from './patterns';
+
 /** Codes are compact JWS or short vendor strings; anything longer is not a code. */
 export const MAX_CODE_LENGTH = 2048;
 /** Readings outside this range are sensor faults, not body temperatures. */
@@ -67,7 +71,7 @@ function readGateCredential(c: Json): GateCredential | string {
       const cardNo = str(c, 'cardNo');
       return cardNo !== undefined && MEDIUM_NO_PATTERN.test(cardNo)
         ? { kind, cardNo }
-        : 'credential.cardNo must match ^[A-Za-z0-9_-]{1,64}$';
+        : mustMatch('credential.cardNo', MEDIUM_NO_PATTERN);
     }
     case 'day-ticket':
     case 'companion-ticket':
@@ -75,7 +79,7 @@ function readGateCredential(c: Json): GateCredential | string {
       const ticketNo = str(c, 'ticketNo');
       return ticketNo !== undefined && MEDIUM_NO_PATTERN.test(ticketNo)
         ? { kind, ticketNo }
-        : 'credential.ticketNo must match ^[A-Za-z0-9_-]{1,64}$';
+        : mustMatch('credential.ticketNo', MEDIUM_NO_PATTERN);
     }
     default:
       return 'credential.kind is not a gate credential';
@@ -110,7 +114,7 @@ function readHeader(
   const rawTapId = str(o, 'tapId');
   const tapId = rawTapId !== undefined && TAP_ID_PATTERN.test(rawTapId) ? rawTapId : undefined;
   if (o.v !== 1) return { error: 'v must be 1', tapId };
-  if (tapId === undefined) return { error: 'tapId must match ^[A-Za-z0-9_-]{8,64}$' };
+  if (tapId === undefined) return { error: mustMatch('tapId', TAP_ID_PATTERN) };
   if (!ID_PATTERN.test(addr.stationId))
     return { error: 'subject stationId is not a valid id', tapId };
   if (o.stationId !== addr.stationId)

@@ -1,9 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsIn, IsString, Length, Matches } from 'class-validator';
+import { MEDIUM_NO_PATTERN, mustMatch } from '@app/protocol';
 
-/** Card and ticket numbers as gates read them (gate protocol v1). */
-export const MEDIUM_NO = /^[A-Za-z0-9_-]{1,64}$/;
-const MEDIUM_MSG = 'must match ^[A-Za-z0-9_-]{1,64}$';
 /** An instant that names its offset, e.g. 2022-06-01T08:00:00.000+08:00. */
 export const ISO_INSTANT =
   /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
@@ -12,7 +10,7 @@ const INSTANT_MSG = 'must be an ISO-8601 instant with its offset, e.g. 2022-06-0
 export class LinkCardDto {
   @ApiProperty({ example: '3101000012345678', description: 'Transit card number' })
   @IsString()
-  @Matches(MEDIUM_NO, { message: `cardNo ${MEDIUM_MSG}` })
+  @Matches(MEDIUM_NO_PATTERN, { message: mustMatch('cardNo', MEDIUM_NO_PATTERN) })
   cardNo!: string;
 }
 
@@ -24,7 +22,7 @@ export class LinkedCardDto {
 export class RegisterTicketDto {
   @ApiProperty({ example: 'DT20220601-0007' })
   @IsString()
-  @Matches(MEDIUM_NO, { message: `ticketNo ${MEDIUM_MSG}` })
+  @Matches(MEDIUM_NO_PATTERN, { message: mustMatch('ticketNo', MEDIUM_NO_PATTERN) })
   ticketNo!: string;
 
   @ApiProperty({ enum: ['day', 'three-day'] })

@@ -1,22 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { formatShanghai, parseInstant } from '@app/protocol';
+import { MEDIUM_NO_PATTERN, formatShanghai, mustMatch, parseInstant } from '@app/protocol';
 import { AppError } from '../common/errors';
 import type { Clock } from '../common/clock';
 import { CLOCK } from '../common/tokens';
 import { CardsRepository, type TicketKind } from './cards.repository';
-import {
-  MEDIUM_NO,
-  type GuaranteeCardViewDto,
-  type LinkedCardDto,
-  type TicketDto,
-} from './cards.dto';
+import { type GuaranteeCardViewDto, type LinkedCardDto, type TicketDto } from './cards.dto';
 
 const HOUR_MS = 3_600_000;
 const TICKET_HOURS: Record<TicketKind, number> = { day: 24, 'three-day': 72 };
 
 export function mediumNo(no: string, field: string): string {
-  if (!MEDIUM_NO.test(no))
-    throw new AppError('VALIDATION_FAILED', `${field} must match ^[A-Za-z0-9_-]{1,64}$`);
+  if (!MEDIUM_NO_PATTERN.test(no))
+    throw new AppError('VALIDATION_FAILED', mustMatch(field, MEDIUM_NO_PATTERN));
   return no;
 }
 

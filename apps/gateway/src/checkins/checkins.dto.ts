@@ -13,8 +13,8 @@ import {
   MaxLength,
   Min,
 } from 'class-validator';
+import { ID_PATTERN, mustMatch } from '@app/protocol';
 
-const STATION = /^[A-Za-z0-9_-]{1,32}$/;
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
 export const EXPORT_FORMATS = ['ndjson', 'csv'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -30,7 +30,7 @@ export class ExportQueryDto {
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(100)
-  @Matches(STATION, { each: true, message: 'each stationId must match ^[A-Za-z0-9_-]{1,32}$' })
+  @Matches(ID_PATTERN, { each: true, message: mustMatch('each stationId', ID_PATTERN) })
   stationId!: string[];
 
   @ApiProperty({

@@ -1,5 +1,6 @@
 import {
   ID_PATTERN,
+  LONG_ID_PATTERN,
   REASON_OUTCOME,
   TAP_ID_PATTERN,
   displayFor,
@@ -38,8 +39,6 @@ const GATE_CREDENTIALS = new Set([
 /** What formatShanghai writes, and nothing else. */
 const DECIDED_AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+08:00$/;
 const MAX_REASONS = Object.keys(REASON_OUTCOME).length;
-/** Any short name an instance gives itself (a random UUID here). */
-const ORIGIN = /^[A-Za-z0-9_-]{1,64}$/;
 
 const isObject = (x: unknown): x is Record<string, unknown> =>
   typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -66,7 +65,7 @@ export function readWireEvent(subjectStation: string, body: unknown): WireEvent 
     return null;
   if (gateId === null || !ID_PATTERN.test(gateId)) return null;
   if (tapId === null || !TAP_ID_PATTERN.test(tapId)) return null;
-  if (origin === null || !ORIGIN.test(origin)) return null;
+  if (origin === null || !LONG_ID_PATTERN.test(origin)) return null;
   if (mode !== 'entry' && mode !== 'exit') return null;
   if (credentialKind === null || !GATE_CREDENTIALS.has(credentialKind)) return null;
   if (outcome !== 'see-staff' && outcome !== 'deny') return null;

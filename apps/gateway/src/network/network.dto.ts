@@ -12,9 +12,7 @@ import {
   Max,
   Min,
 } from 'class-validator';
-
-const ID = /^[A-Za-z0-9_-]{1,32}$/;
-const ID_MSG = (f: string) => `${f} must match ^[A-Za-z0-9_-]{1,32}$`;
+import { ID_PATTERN, mustMatch } from '@app/protocol';
 
 export class LineDto {
   @ApiProperty({ example: '3' }) id!: string;
@@ -24,7 +22,7 @@ export class LineDto {
 
 export class CreateLineDto {
   @ApiProperty({ example: '18' })
-  @Matches(ID, { message: ID_MSG('id') })
+  @Matches(ID_PATTERN, { message: mustMatch('id', ID_PATTERN) })
   id!: string;
 
   @ApiProperty({ example: '18号线' })
@@ -61,7 +59,7 @@ export class StationDto {
 
 export class CreateStationDto {
   @ApiProperty({ example: 'S1801' })
-  @Matches(ID, { message: ID_MSG('id') })
+  @Matches(ID_PATTERN, { message: mustMatch('id', ID_PATTERN) })
   id!: string;
 
   @ApiProperty({ example: '御桥' })
@@ -77,7 +75,7 @@ export class CreateStationDto {
   @ApiProperty({ type: [String], example: ['11', '18'], description: 'Lines that exist' })
   @IsArray()
   @ArrayMaxSize(20)
-  @Matches(ID, { each: true, message: 'each line must match ^[A-Za-z0-9_-]{1,32}$' })
+  @Matches(ID_PATTERN, { each: true, message: mustMatch('each line', ID_PATTERN) })
   lines!: string[];
 }
 
@@ -98,7 +96,7 @@ export class UpdateStationDto {
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(20)
-  @Matches(ID, { each: true, message: 'each line must match ^[A-Za-z0-9_-]{1,32}$' })
+  @Matches(ID_PATTERN, { each: true, message: mustMatch('each line', ID_PATTERN) })
   lines?: string[];
 }
 
@@ -127,7 +125,7 @@ export class DeviceDto {
 export class DevicesQueryDto {
   @ApiPropertyOptional()
   @IsOptional()
-  @Matches(ID, { message: ID_MSG('stationId') })
+  @Matches(ID_PATTERN, { message: mustMatch('stationId', ID_PATTERN) })
   stationId?: string;
 }
 

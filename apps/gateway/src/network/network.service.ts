@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
 import type { Principal } from '@app/access-token';
-import { EVENTS, ID_PATTERN, formatShanghai } from '@app/protocol';
+import { EVENTS, ID_PATTERN, formatShanghai, mustMatch } from '@app/protocol';
 import type { Clock } from '../common/clock';
 import { AppError } from '../common/errors';
 import type { Logger } from '../common/logger';
@@ -147,8 +147,7 @@ export class NetworkService {
       ['stationId', stationId],
       ['deviceId', deviceId],
     ])
-      if (!ID_PATTERN.test(v))
-        throw new AppError('VALIDATION_FAILED', `${name} must match ^[A-Za-z0-9_-]{1,32}$`);
+      if (!ID_PATTERN.test(v)) throw new AppError('VALIDATION_FAILED', mustMatch(name, ID_PATTERN));
     return this.change(who, 'device-set', `${stationId}/${deviceId}`, async (tx) => {
       if (!(await tx.station(stationId)))
         throw new AppError('NOT_FOUND', `no station ${stationId}: create it first`);

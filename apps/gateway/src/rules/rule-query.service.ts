@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { formatShanghai } from '@app/protocol';
+import { ID_PATTERN, LONG_ID_PATTERN, formatShanghai, mustMatch } from '@app/protocol';
 import type { Clock } from '../common/clock';
 import { AppError } from '../common/errors';
 import { CLOCK } from '../common/tokens';
@@ -7,8 +7,6 @@ import type { AuditEntryDto, RuleVersionDto, StationTimelineDto } from './rules.
 import { RulesRepository } from './rules.repository';
 import { RulesService } from './rules.service';
 import { recordView, versionView } from './version-view';
-
-const ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Read side for the operator: timelines from this instance's memory, versions and audit from PostgreSQL. */
 @Injectable()
@@ -20,8 +18,8 @@ export class RuleQueryService {
   ) {}
 
   timeline(stationId: string): StationTimelineDto {
-    if (!/^[A-Za-z0-9_-]{1,32}$/.test(stationId))
-      throw new AppError('VALIDATION_FAILED', 'stationId must match ^[A-Za-z0-9_-]{1,32}$');
+    if (!ID_PATTERN.test(stationId))
+      throw new AppError('VALIDATION_FAILED', mustMatch('stationId', ID_PATTERN));
     const now = this.clock.now();
     const station = this.rules.station(stationId);
     return {
@@ -41,7 +39,7 @@ export class RuleQueryService {
 
   /** Any version ever scheduled, cancelled ones too: explains a check-in's policy_version. */
   async version(id: string): Promise<RuleVersionDto> {
-    const rec = ID.test(id) ? await this.repo.version(id) : null;
+    const rec = LONG_ID_PATTERN.test(id) ? await this.repo.version(id) : null;
     if (!rec) throw new AppError('NOT_FOUND', `no rule version ${id}`);
     return recordView(rec);
   }

@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Decision } from '@app/decision';
+import { LONG_ID_PATTERN } from '@app/protocol';
 import type { Clock } from '../common/clock';
 import { AppError } from '../common/errors';
 import type { Logger } from '../common/logger';
@@ -81,9 +82,7 @@ export class RuleShadowService implements OnModuleInit, OnApplicationShutdown {
 
   /** Totals across instances (each flushes every 2 s; this one flushes first). */
   async report(versionId: string): Promise<ShadowReportDto> {
-    const rec = /^[A-Za-z0-9_-]{1,64}$/.test(versionId)
-      ? await this.versions.version(versionId)
-      : null;
+    const rec = LONG_ID_PATTERN.test(versionId) ? await this.versions.version(versionId) : null;
     if (!rec) throw new AppError('NOT_FOUND', `no rule version ${versionId}`);
     await this.flush();
     const rows = await this.counts.forVersion(versionId);

@@ -17,9 +17,15 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { COLOURS, type Colour } from '@app/decision';
-import { REASONS, type Outcome, type Reason } from '@app/protocol';
+import {
+  ID_PATTERN,
+  LONG_ID_PATTERN,
+  REASONS,
+  mustMatch,
+  type Outcome,
+  type Reason,
+} from '@app/protocol';
 
-const ID = /^[A-Za-z0-9_-]{1,32}$/;
 const INSTANT_EXAMPLE = '2022-06-01T00:00:00+08:00';
 
 export class ScopeDto {
@@ -31,14 +37,14 @@ export class ScopeDto {
   @ValidateIf((o: ScopeDto) => o.kind === 'lines')
   @IsArray()
   @ArrayMaxSize(100)
-  @Matches(ID, { each: true, message: 'each line must match ^[A-Za-z0-9_-]{1,32}$' })
+  @Matches(ID_PATTERN, { each: true, message: mustMatch('each line', ID_PATTERN) })
   lines?: string[];
 
   @ApiPropertyOptional({ type: [String], example: ['S0312'] })
   @ValidateIf((o: ScopeDto) => o.kind === 'stations')
   @IsArray()
   @ArrayMaxSize(1000)
-  @Matches(ID, { each: true, message: 'each station must match ^[A-Za-z0-9_-]{1,32}$' })
+  @Matches(ID_PATTERN, { each: true, message: mustMatch('each station', ID_PATTERN) })
   stations?: string[];
 }
 
@@ -169,7 +175,7 @@ export type PreviewCredentialKind = (typeof CREDENTIAL_KINDS)[number];
 
 export class PreviewDto {
   @ApiProperty({ example: 'S0312' })
-  @Matches(ID, { message: 'stationId must match ^[A-Za-z0-9_-]{1,32}$' })
+  @Matches(ID_PATTERN, { message: mustMatch('stationId', ID_PATTERN) })
   stationId!: string;
 
   @ApiProperty({ example: INSTANT_EXAMPLE, description: 'The instant of the tap, with offset' })
@@ -253,7 +259,7 @@ export class PreviewResultDto {
 export class AuditQueryDto {
   @ApiPropertyOptional()
   @IsOptional()
-  @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'versionId must match ^[A-Za-z0-9_-]{1,64}$' })
+  @Matches(LONG_ID_PATTERN, { message: mustMatch('versionId', LONG_ID_PATTERN) })
   versionId?: string;
 
   @ApiPropertyOptional({ default: 100 })

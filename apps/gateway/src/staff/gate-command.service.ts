@@ -5,6 +5,7 @@ import type { Principal } from '@app/access-token';
 import {
   ID_PATTERN,
   gateCommandSubject,
+  mustMatch,
   type GateCommand,
   type GateCommandAck,
 } from '@app/protocol';
@@ -34,7 +35,7 @@ export class GateCommandService {
   ): Promise<RemoteOpenResultDto> {
     // The gate id becomes a subject token: no dots, spaces or wildcards.
     if (!ID_PATTERN.test(gateId))
-      throw new AppError('VALIDATION_FAILED', 'gateId must match ^[A-Za-z0-9_-]{1,32}$');
+      throw new AppError('VALIDATION_FAILED', mustMatch('gateId', ID_PATTERN));
     const passId = randomUUID();
     const cmd: GateCommand = { v: 1, cmd: 'open-once', passId, reason };
     let result: RemoteOpenResultDto;

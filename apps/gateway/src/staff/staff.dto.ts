@@ -14,12 +14,18 @@ import {
   Min,
 } from 'class-validator';
 import { Type } from 'class-transformer';
-import { REASONS, type Reason } from '@app/protocol';
-import { ISO_INSTANT, MEDIUM_NO } from '../cards/cards.dto';
+import {
+  ID_NUMBER_PATTERN,
+  ID_PATTERN,
+  MEDIUM_NO_PATTERN,
+  REASONS,
+  mustMatch,
+  notAnIdNumber,
+  type Reason,
+} from '@app/protocol';
+import { ISO_INSTANT } from '../cards/cards.dto';
 
-const ID_NUMBER = /^[0-9]{17}[0-9Xx]$/;
-const ID_MSG = 'idNumber must be an 18-character ID number';
-const ID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
+const ID_MSG = notAnIdNumber('idNumber');
 
 export const EVIDENCE_KINDS = [
   'offline-code',
@@ -38,7 +44,7 @@ export class VerifyOfflineCodeDto {
 
   @ApiProperty({ description: 'The ID card presented with it; never stored' })
   @IsString()
-  @Matches(ID_NUMBER, { message: ID_MSG })
+  @Matches(ID_NUMBER_PATTERN, { message: ID_MSG })
   idNumber!: string;
 }
 
@@ -52,7 +58,7 @@ export class VerifyRelativeCodeDto {
 export class ElderlyChildLookupDto {
   @ApiProperty({ description: 'Never stored' })
   @IsString()
-  @Matches(ID_NUMBER, { message: ID_MSG })
+  @Matches(ID_NUMBER_PATTERN, { message: ID_MSG })
   idNumber!: string;
 
   @ApiProperty()
@@ -119,13 +125,13 @@ export class RegistrationDto {
   @ApiPropertyOptional({ description: 'ID number of the person; stored only as a keyed hash' })
   @IsOptional()
   @IsString()
-  @Matches(ID_NUMBER, { message: ID_MSG })
+  @Matches(ID_NUMBER_PATTERN, { message: ID_MSG })
   idNumber?: string;
 
   @ApiPropertyOptional({ description: 'Card or ticket number the person travels on' })
   @IsOptional()
   @IsString()
-  @Matches(MEDIUM_NO, { message: 'mediumNo must match ^[A-Za-z0-9_-]{1,64}$' })
+  @Matches(MEDIUM_NO_PATTERN, { message: mustMatch('mediumNo', MEDIUM_NO_PATTERN) })
   mediumNo?: string;
 }
 
@@ -139,13 +145,13 @@ export class IssuePassDto {
   @ApiPropertyOptional({ description: 'Bind to this card' })
   @IsOptional()
   @IsString()
-  @Matches(MEDIUM_NO, { message: 'cardNo must match ^[A-Za-z0-9_-]{1,64}$' })
+  @Matches(MEDIUM_NO_PATTERN, { message: mustMatch('cardNo', MEDIUM_NO_PATTERN) })
   cardNo?: string;
 
   @ApiPropertyOptional({ description: 'Bind to this ticket (single-journey, companion or day)' })
   @IsOptional()
   @IsString()
-  @Matches(MEDIUM_NO, { message: 'ticketNo must match ^[A-Za-z0-9_-]{1,64}$' })
+  @Matches(MEDIUM_NO_PATTERN, { message: mustMatch('ticketNo', MEDIUM_NO_PATTERN) })
   ticketNo?: string;
 
   @ApiPropertyOptional({
@@ -153,7 +159,7 @@ export class IssuePassDto {
   })
   @IsOptional()
   @IsString()
-  @Matches(ID_PATTERN, { message: 'gateId must match ^[A-Za-z0-9_-]{1,32}$' })
+  @Matches(ID_PATTERN, { message: mustMatch('gateId', ID_PATTERN) })
   gateId?: string;
 
   @ApiProperty({ minimum: 1, maximum: 60 })
@@ -208,7 +214,7 @@ export class RemoteOpenResultDto {
 export class IdLookupDto {
   @ApiProperty({ description: 'Read from the ID card with the rider present; never stored' })
   @IsString()
-  @Matches(ID_NUMBER, { message: ID_MSG })
+  @Matches(ID_NUMBER_PATTERN, { message: ID_MSG })
   idNumber!: string;
 
   @ApiProperty({ description: 'Staff confirm the rider is present and consents' })
