@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import {
   EVENTS,
   GATEWAY_INBOX_PREFIX,
+  GATEWAY_SERVICE,
   SCAN_SUBJECTS,
   TAP_SUBJECTS,
 } from '../../libs/protocol/src/subjects';
@@ -63,8 +64,15 @@ export const GATEWAY_PUBLISHES = [
   EVENTS.rulesChanged,
   `${EVENTS.stationFeed}.*`,
 ];
-/** What it reads: taps, scans, the broadcasts, the authority's notices, its own inbox. */
+/** The nats micro (Service API) requests for the gateway's own service: ping, info, stats. */
+const SERVICE_DISCOVERY = ['$SRV.*', `$SRV.*.${GATEWAY_SERVICE}`, `$SRV.*.${GATEWAY_SERVICE}.*`];
+
+/**
+ * What it reads: taps, scans, the broadcasts, the authority's notices, its own inbox, and
+ * discovery requests for its service.
+ */
 export const GATEWAY_SUBSCRIBES = [
+  ...SERVICE_DISCOVERY,
   TAP_SUBJECTS,
   SCAN_SUBJECTS,
   EVENTS.riderRevoked,

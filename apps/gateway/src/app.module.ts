@@ -42,7 +42,8 @@ import {
 } from './common/tokens';
 import type { GatewayConfig } from './config';
 import type { GatewayDatabase } from './database';
-import { GateServer } from './gate/gate.server';
+import { GateController } from './gate/gate.controller';
+import { GateService } from './gate/gate.service';
 import { IdempotencyCache } from './gate/idempotency.cache';
 import { IdLookupLimiter } from './id-lookups/id-lookup-limiter';
 import { IdLookupsRepository } from './id-lookups/id-lookups.repository';
@@ -115,6 +116,7 @@ export class GatewayModule {
         CardRegistryController,
         StaffDeskController,
         StationFeedController,
+        GateController,
       ],
       providers: [
         { provide: CONFIG, useValue: r.config },
@@ -177,7 +179,7 @@ export class GatewayModule {
         Reconciler,
         TapService,
         StationFeed,
-        GateServer,
+        GateService,
       ],
     };
   }

@@ -7,7 +7,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger as NestPinoLogger } from 'nestjs-pino';
 import { connect, type NatsConnection } from 'nats';
 import { runMigrations } from '@app/persistence';
-import { GATEWAY_INBOX_PREFIX } from '@app/protocol';
+import { GATEWAY_INBOX_PREFIX, GATEWAY_SERVICE, QUEUE_GROUP } from '@app/protocol';
 import { loadKeySet, type KeySetFile, type LoadedKeySet } from '@app/ride-code';
 import { accessVerifier, type AccessKeyFile, type AccessVerifier } from '@app/access-token';
 import { GatewayModule } from './app.module';
@@ -15,8 +15,13 @@ import { systemClock, type Clock } from './common/clock';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { createLogger, type Logger } from './common/logger';
 import { openDatabase } from './database';
+import { GateTransport, inboxReplyPolicy } from './gate/gate.transport';
+import { Metrics } from './ops/metrics';
 import { mountConsole } from './feed/console.static';
 import { productionKeyFileRefusals, refuseDevelopmentDefaults, type GatewayConfig } from './config';
+
+/** What `nats micro ls` shows as the service's version. */
+const GATEWAY_VERSION = '1.1.0';
 
 export interface GatewayOptions {
   clock?: Clock;
@@ -31,6 +36,8 @@ export interface RunningGateway {
   app: INestApplication;
   url: string;
   nats: NatsConnection;
+  /** The gate protocol's Nest transport: taps, scans and broadcasts. */
+  gate: GateTransport;
   close(): Promise<void>;
 }
 
@@ -154,6 +161,27 @@ export async function startGateway(
       .build(),
   );
   SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs-json' });
+  const metrics = app.get(Metrics);
+  const gate = new GateTransport({
+    nc: nats,
+    log: logger,
+    queue: QUEUE_GROUP,
+    service: {
+      name: GATEWAY_SERVICE,
+      version: GATEWAY_VERSION,
+      description: 'Gate protocol v1: taps and checkpoint scans',
+    },
+    replyPolicy: inboxReplyPolicy(config.gateReplyInbox, GATEWAY_INBOX_PREFIX),
+    onRefusedReply: (subject, replyTo) => {
+      metrics.refusedReplies.inc();
+      logger.warn({ subject, replyTo }, 'reply refused: the reply subject is not an inbox');
+    },
+  });
+  // A hybrid application: HTTP, and the gate protocol as a Nest microservice. Rules and keys
+  // are loaded (init) before the first tap is taken.
+  app.connectMicroservice({ strategy: gate });
+  await app.init();
+  await app.startAllMicroservices();
   await app.listen(config.port, config.host);
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://${config.host}:${address.port}`;
@@ -164,10 +192,12 @@ export async function startGateway(
     app,
     url,
     nats,
+    gate,
     async close() {
       if (closed) return;
       closed = true;
-      await app.close(); // drains gate subscriptions and in-flight taps first
+      await gate.close(); // no new taps; those in hand are answered
+      await app.close();
       await nats.drain().catch(() => undefined);
       await db.close();
     },

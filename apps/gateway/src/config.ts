@@ -8,6 +8,11 @@ export interface GatewayConfig {
   port: number;
   databaseUrl: string;
   natsUrl: string;
+  /**
+   * Which reply subjects a tap or scan is answered on: `any-inbox` (`_INBOX.`), or
+   * `device-inbox` (`_INBOX.<stationId>.<deviceId>.`, where devices have their own credentials).
+   */
+  gateReplyInbox: 'any-inbox' | 'device-inbox';
   authorityUrl: string;
   authorityApiKey: string;
   idHashKey: string;
@@ -180,6 +185,15 @@ function int(env: Env, name: string, def: number, min: number, max: number): num
   return n;
 }
 
+/** One of the listed values; the first is the default. */
+function oneOf<T extends string>(env: Env, name: string, values: readonly [T, ...T[]]): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return values[0];
+  if (!(values as readonly string[]).includes(raw))
+    throw new ConfigError(`${name} must be one of ${values.join(', ')}, got "${raw}"`);
+  return raw as T;
+}
+
 function url(env: Env, name: string, def: string, protocols: string[]): string {
   const raw = env[name] || def;
   let parsed: URL;
@@ -232,6 +246,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       'postgresql:',
     ]),
     natsUrl: urlList(env, 'NATS_URL', 'nats://127.0.0.1:4222', ['nats:', 'tls:']),
+    gateReplyInbox: oneOf(env, 'GATE_REPLY_INBOX', ['any-inbox', 'device-inbox'] as const),
     authorityUrl: url(env, 'AUTHORITY_URL', 'http://127.0.0.1:3100', ['http:', 'https:']),
     authorityApiKey: env.AUTHORITY_API_KEY || DEV_DEFAULTS.AUTHORITY_API_KEY,
     idHashKey,

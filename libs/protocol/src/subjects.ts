@@ -1,5 +1,7 @@
 /** Gate protocol v1 subjects. Station and gate tokens in a subject are authoritative. */
 export const QUEUE_GROUP = 'fare-gateway';
+/** The gateway's nats micro service name (`nats micro info fare-gateway`). */
+export const GATEWAY_SERVICE = 'fare-gateway';
 export const TAP_SUBJECTS = 'metro.gate.*.*.tap';
 export const SCAN_SUBJECTS = 'metro.checkpoint.*.*.scan';
 

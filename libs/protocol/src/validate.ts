@@ -27,21 +27,30 @@ function fail<T>(error: string, tapId?: string): Parsed<T> {
   return { ok: false, error, tapId };
 }
 
-function decodeJson(bytes: Uint8Array | string): Json | string {
+/** A message body as the transport read it: JSON, or why it could not be read. */
+export type WireBody = { json: unknown } | { unreadable: string };
+
+/** Decodes a gate's plain-JSON body (strict UTF-8): gates send no envelope. */
+export function decodeWireBody(bytes: Uint8Array | string): WireBody {
   let text: string;
   try {
     text =
       typeof bytes === 'string' ? bytes : new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    return 'body is not valid UTF-8';
+    return { unreadable: 'body is not valid UTF-8' };
   }
-  let body: unknown;
   try {
-    body = JSON.parse(text);
+    return { json: JSON.parse(text) as unknown };
   } catch {
-    return 'body is not JSON';
+    return { unreadable: 'body is not JSON' };
   }
-  return isObject(body) ? body : 'body is not a JSON object';
+}
+
+function decodeJson(input: Uint8Array | string | WireBody): Json | string {
+  const body =
+    typeof input === 'string' || input instanceof Uint8Array ? decodeWireBody(input) : input;
+  if ('unreadable' in body) return body.unreadable;
+  return isObject(body.json) ? body.json : 'body is not a JSON object';
 }
 
 function readTemperature(o: Json): number | null | string {
@@ -124,7 +133,7 @@ function readHeader(
 
 export function parseTapRequest(
   addr: SubjectAddress & { kind: 'tap' },
-  bytes: Uint8Array | string,
+  bytes: Uint8Array | string | WireBody,
 ): Parsed<TapRequest> {
   const o = decodeJson(bytes);
   if (typeof o === 'string') return fail(o);
@@ -155,7 +164,7 @@ export function parseTapRequest(
 
 export function parseScanRequest(
   addr: SubjectAddress & { kind: 'scan' },
-  bytes: Uint8Array | string,
+  bytes: Uint8Array | string | WireBody,
 ): Parsed<ScanRequest> {
   const o = decodeJson(bytes);
   if (typeof o === 'string') return fail(o);

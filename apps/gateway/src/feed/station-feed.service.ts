@@ -1,11 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import {
-  Inject,
-  Injectable,
-  type BeforeApplicationShutdown,
-  type OnApplicationBootstrap,
-} from '@nestjs/common';
-import { JSONCodec, type NatsConnection, type Subscription } from 'nats';
+import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
+import { JSONCodec, type NatsConnection } from 'nats';
 import {
   Subject,
   filter,
@@ -38,11 +33,10 @@ const json = JSONCodec<unknown>();
  * in-process subject; other instances' taps arrive over NATS (own messages are skipped there).
  */
 @Injectable()
-export class StationFeed implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class StationFeed implements BeforeApplicationShutdown {
   private readonly events = new Subject<FeedEvent>();
   private readonly closing = new Subject<void>();
   private readonly origin = randomUUID();
-  private sub: Subscription | null = null;
   /** Relayed events that were not ones a gateway publishes: counted, never shown. */
   ignored = 0;
   /** Open console streams per station on this instance. */
@@ -54,25 +48,21 @@ export class StationFeed implements OnApplicationBootstrap, BeforeApplicationShu
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
 
-  onApplicationBootstrap(): void {
-    this.sub = this.nc.subscribe(`${STATION_FEED_SUBJECT}.*`, {
-      callback: (err, msg) => {
-        if (err) return;
-        const e = this.fromWire(msg.subject, msg.data);
-        if (e) this.events.next(e);
-      },
-    });
+  /** Another instance's event, heard on `gateway.events.station-feed.<stationId>`. */
+  relay(subject: string, body: unknown): void {
+    if (this.events.closed) return;
+    const e = this.fromWire(subject, body);
+    if (e) this.events.next(e);
   }
 
   /** Ends every open stream, so HTTP shutdown is not held up by consoles left open. */
   beforeApplicationShutdown(): void {
-    this.sub?.unsubscribe();
     this.closing.next();
     this.closing.complete();
     this.events.complete();
   }
 
-  /** Called by the gate server after each tap reply; opens are not staff business. */
+  /** Called by the gate service after each tap reply; opens are not staff business. */
   tapAnswered(req: TapRequest, r: GateReply): void {
     if (r.outcome === 'open' || this.events.closed) return;
     const e: FeedEvent = {
@@ -139,13 +129,7 @@ export class StationFeed implements OnApplicationBootstrap, BeforeApplicationShu
   }
 
   /** Another instance's event, if it is one a gateway could have published; else nothing. */
-  private fromWire(subject: string, data: Uint8Array): FeedEvent | null {
-    let body: unknown;
-    try {
-      body = json.decode(data);
-    } catch {
-      body = null;
-    }
+  private fromWire(subject: string, body: unknown): FeedEvent | null {
     const station = subject.slice(STATION_FEED_SUBJECT.length + 1);
     const w = readWireEvent(station, body);
     if (w === null) {

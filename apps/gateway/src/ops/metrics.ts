@@ -25,6 +25,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly refusedReplies = new Counter({
+    name: 'gateway_replies_refused_total',
+    help: 'Gate replies not sent because the reply subject named was not an inbox',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

@@ -30,7 +30,7 @@ export class RideCodeService implements OnApplicationShutdown {
     );
   }
 
-  /** After the gate server has drained its taps (beforeApplicationShutdown), not before. */
+  /** After the gate transport has drained its taps (bootstrap closes it first), not before. */
   async onApplicationShutdown(): Promise<void> {
     await this.verifiers.close();
   }
