@@ -35,6 +35,7 @@ const open: GateReply = {
   display: { zh: '请通行', en: 'Please pass' },
   checkInId: 'c1',
   policyVersion: 'p1',
+  policyHash: null,
   decidedAt: '2022-06-01T08:00:00.012+08:00',
 };
 

@@ -9,6 +9,7 @@ const reply = (outcome: Outcome, reasons: Reason[] = []): GateReply => ({
   display: { zh: '', en: '' },
   checkInId: null,
   policyVersion: null,
+  policyHash: null,
   decidedAt: '2022-06-01T08:00:00.000+08:00',
 });
 

@@ -47,6 +47,8 @@ export interface GateReply {
   display: Display;
   checkInId: string | null;
   policyVersion: string | null;
+  /** Since 1.1: the hash of the deciding version's canonical form. */
+  policyHash: string | null;
   decidedAt: string;
 }
 

@@ -1,8 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
-import type { GateReply } from '@app/protocol';
 import { ADMISSIONS_POOL, PG_POOL } from '../common/tokens';
-import { admissionReply } from '../gate/replies';
 
 /** A tap the engine would open; PostgreSQL has the last word. */
 export interface Admission {
@@ -27,12 +25,22 @@ export interface Admission {
   venueOnly?: boolean;
 }
 
+/** What PostgreSQL decided for one admission. */
+export type AdmissionKind = 'admitted' | 'replayed' | 'already-inside';
+
+/** What the first attempt of a tap committed: enough to give a retry the reply it got then. */
+export interface CommittedAdmission {
+  kind: AdmissionKind;
+  mode: 'entry' | 'exit';
+  decidedAt: number;
+  checkInId: string | null;
+  policyVersion: string;
+}
+
 export type AdmissionResult =
-  | { kind: 'admitted' }
-  | { kind: 'replayed' }
-  | { kind: 'already-inside' }
-  /** The same tap was committed before: answer with the reply it got then. */
-  | { kind: 'duplicate'; reply: GateReply };
+  | { kind: AdmissionKind }
+  /** The same tap was committed before: these are the facts it committed then. */
+  | { kind: 'duplicate'; first: CommittedAdmission };
 
 interface ResultRow {
   ord: number;
@@ -43,22 +51,19 @@ interface ResultRow {
   policy_version: string;
 }
 
-type Kind = 'admitted' | 'replayed' | 'already-inside';
-
-/** A duplicate's reply is rebuilt from what its first attempt committed. */
-function toResult(item: Admission, row: ResultRow | undefined): AdmissionResult {
+/** A duplicate carries what its first attempt committed; the gate edge makes the reply. */
+function toResult(row: ResultRow | undefined): AdmissionResult {
   if (!row || row.ord === undefined) throw new Error('admit_taps returned no row for a tap');
-  if (!row.result.startsWith('duplicate:')) return { kind: row.result as Kind };
-  const first = {
-    ...item,
-    mode: row.mode,
-    decidedAt: row.decided_at.getTime(),
-    checkInId: row.check_in_id ?? '',
-    policyVersion: row.policy_version,
-  };
+  if (!row.result.startsWith('duplicate:')) return { kind: row.result as AdmissionKind };
   return {
     kind: 'duplicate',
-    reply: admissionReply(first, { kind: row.result.slice(10) as Kind }),
+    first: {
+      kind: row.result.slice(10) as AdmissionKind,
+      mode: row.mode,
+      decidedAt: row.decided_at.getTime(),
+      checkInId: row.check_in_id,
+      policyVersion: row.policy_version,
+    },
   };
 }
 
@@ -101,7 +106,7 @@ export class AdmissionsRepository {
       JSON.stringify(rows),
       antiPassbackMs,
     ]);
-    return items.map((item, ord) => toResult(item, r.rows[ord]));
+    return items.map((_item, ord) => toResult(r.rows[ord]));
   }
 
   /** Drops what only mattered for a while: old receipts and spent ride-code ids. */

@@ -22,7 +22,7 @@ import { beforeDeadline, systemTimer, type Timer } from '../common/timer';
 import { CLOCK, CONFIG, LOGGER, TIMER } from '../common/tokens';
 import type { GatewayConfig } from '../config';
 import { IdempotencyCache } from '../gate/idempotency.cache';
-import { admissionReply, decisionReply, reply, type ReplyContext } from '../gate/replies';
+import { admissionReply, decisionReply, noPolicy, reply, type ReplyContext } from '../gate/replies';
 import { AuthorityClient, toFacts } from '../health-link/authority.client';
 import { Metrics } from '../ops/metrics';
 import { RideCodeService } from '../ride-code/ride-code.service';
@@ -93,7 +93,7 @@ export class CheckpointService implements OnApplicationBootstrap, OnModuleDestro
 
   /** The deadline passed first; what was still running can no longer pass the rider. */
   private late(req: ScanRequest, arrivedAtMs: number): GateReply {
-    const ctx = { tapId: req.tapId, decidedAt: this.clock.now(), policyVersion: null };
+    const ctx = noPolicy(req.tapId, this.clock.now());
     const out = reply(ctx, 'see-staff', ['RECORD_UNAVAILABLE']);
     this.metrics.observeDecision(out.outcome, out.reasons, this.monotonic.now() - arrivedAtMs);
     this.log.warn(
@@ -107,7 +107,12 @@ export class CheckpointService implements OnApplicationBootstrap, OnModuleDestro
     const started = performance.now();
     const now = this.clock.now();
     const { rules, hash } = this.rules.forTap(req.stationId, now);
-    const ctx: ReplyContext = { tapId: req.tapId, decidedAt: now, policyVersion: rules.id };
+    const ctx: ReplyContext = {
+      tapId: req.tapId,
+      decidedAt: now,
+      policyVersion: rules.id,
+      policyHash: hash,
+    };
     const est = await this.establish(req.credential, rules, now, deadlineMs);
     if (est === 'record-unavailable')
       return this.done(req, reply(ctx, 'see-staff', ['RECORD_UNAVAILABLE']), started);
@@ -141,7 +146,7 @@ export class CheckpointService implements OnApplicationBootstrap, OnModuleDestro
     const result = await this.admissions.submit(admission, deadlineMs);
     if (result.kind === 'unavailable')
       return this.done(req, reply(ctx, 'see-staff', ['RECORD_UNAVAILABLE']), started);
-    const out = admissionReply(admission, result);
+    const out = admissionReply(admission, result, (id) => this.rules.hashOf(id));
     if (out.outcome === 'open' && est.person.riderId !== null) {
       try {
         await this.clearances.record({

@@ -17,7 +17,7 @@ import { HealthStatusService } from '../health-link/health-status.service';
 import { RiderFactsService } from '../cards/rider-facts.service';
 import { Metrics } from '../ops/metrics';
 import { RulesService } from '../rules/rules.service';
-import { malformedReply, reply } from './replies';
+import { malformedReply, noPolicy, reply } from './replies';
 import { TapService } from './tap.service';
 import { StationFeed } from '../feed/station-feed.service';
 
@@ -95,7 +95,7 @@ export class GateService implements OnApplicationBootstrap {
         : this.scans.handle(req, arrivedAtMs));
     } catch (e) {
       this.log.error({ tapId: req.tapId, err: (e as Error).message }, 'tap failed');
-      const ctx = { tapId: req.tapId, decidedAt: this.clock.now(), policyVersion: null };
+      const ctx = noPolicy(req.tapId, this.clock.now());
       r = reply(ctx, 'see-staff', ['RECORD_UNAVAILABLE']);
     }
     if ('gateId' in req) this.feed.tapAnswered(req, r);

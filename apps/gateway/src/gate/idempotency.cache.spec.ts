@@ -7,6 +7,7 @@ const ctx = (tapId: string, policyVersion: string | null = 'v1') => ({
   tapId,
   decidedAt: at,
   policyVersion,
+  policyHash: policyVersion === null ? null : `hash-of-${policyVersion}`,
 });
 
 describe('IdempotencyCache', () => {

@@ -13,6 +13,7 @@ interface Entry {
   reasons: GateReply['reasons'];
   checkInId: string | null;
   policyVersion: string | null;
+  policyHash: string | null;
   decidedAtMs: number;
   expiresAt: number;
 }
@@ -84,6 +85,7 @@ export class IdempotencyCache implements OnModuleDestroy {
       reasons: r.reasons,
       checkInId: r.checkInId === null ? null : flat(r.checkInId),
       policyVersion: r.policyVersion,
+      policyHash: r.policyHash,
       // Always formatShanghai's output, to the millisecond, so it formats back to the same text.
       decidedAtMs: Date.parse(r.decidedAt),
       expiresAt: performance.now() + this.windowMs,
@@ -109,6 +111,7 @@ function replyOf(tapId: string, e: Entry): GateReply {
     display: displayFor(e.reasons),
     checkInId: e.checkInId,
     policyVersion: e.policyVersion,
+    policyHash: e.policyHash,
     decidedAt: formatShanghai(e.decidedAtMs),
   };
 }

@@ -1,12 +1,26 @@
 import { displayFor, formatShanghai, type GateReply, type Reason } from '@app/protocol';
 import type { Decision } from '@app/decision';
-import type { Admission, AdmissionResult } from '../admissions/admissions.repository';
+import type {
+  Admission,
+  AdmissionResult,
+  CommittedAdmission,
+} from '../admissions/admissions.repository';
 
 export interface ReplyContext {
   tapId: string;
   decidedAt: number;
   policyVersion: string | null;
+  /** The hash of the version's canonical form (GET /rules/versions/:id shows the same). */
+  policyHash: string | null;
 }
+
+/** A reply decided by no rule version: malformed, or no record could be made in time. */
+export const noPolicy = (tapId: string, decidedAt: number): ReplyContext => ({
+  tapId,
+  decidedAt,
+  policyVersion: null,
+  policyHash: null,
+});
 
 export function reply(
   ctx: ReplyContext,
@@ -22,6 +36,7 @@ export function reply(
     display: displayFor(reasons),
     checkInId,
     policyVersion: ctx.policyVersion,
+    policyHash: ctx.policyHash,
     decidedAt: formatShanghai(ctx.decidedAt),
   };
 }
@@ -31,24 +46,37 @@ export const decisionReply = (ctx: ReplyContext, d: Decision): GateReply =>
 
 /** MALFORMED_REQUEST keeps v, outcome, reasons and display, plus the tapId when one was readable. */
 export function malformedReply(tapId: string | undefined, now: number): GateReply {
-  const r = reply({ tapId: tapId ?? '', decidedAt: now, policyVersion: null }, 'deny', [
-    'MALFORMED_REQUEST',
-  ]);
+  const r = reply(noPolicy(tapId ?? '', now), 'deny', ['MALFORMED_REQUEST']);
   if (tapId === undefined) delete r.tapId;
   return r;
 }
 
-/** The reply a committed (or refused) admission gets; stored so a retry gets the same one. */
-export function admissionReply(a: Admission, result: AdmissionResult): GateReply {
-  const ctx = { tapId: a.tapId, decidedAt: a.decidedAt, policyVersion: a.policyVersion };
-  switch (result.kind) {
+/**
+ * The reply to what PostgreSQL committed. A retry of a tap committed before gets the reply its
+ * first attempt got, rebuilt from the facts it committed (the hash from `hashOf` its version).
+ */
+export function admissionReply(
+  a: Admission,
+  result: AdmissionResult,
+  hashOf: (versionId: string) => string | null,
+): GateReply {
+  if (result.kind === 'duplicate')
+    return committedReply(a.tapId, result.first, hashOf(result.first.policyVersion));
+  return committedReply(a.tapId, { kind: result.kind, ...a, checkInId: a.checkInId }, a.policyHash);
+}
+
+function committedReply(
+  tapId: string,
+  c: CommittedAdmission,
+  policyHash: string | null,
+): GateReply {
+  const ctx = { tapId, decidedAt: c.decidedAt, policyVersion: c.policyVersion, policyHash };
+  switch (c.kind) {
     case 'admitted':
-      return reply(ctx, 'open', [], a.mode === 'entry' ? a.checkInId : null);
+      return reply(ctx, 'open', [], c.mode === 'entry' ? c.checkInId : null);
     case 'replayed':
       return reply(ctx, 'deny', ['CODE_REPLAYED']);
     case 'already-inside':
       return reply(ctx, 'deny', ['ALREADY_INSIDE']);
-    case 'duplicate':
-      return result.reply;
   }
 }

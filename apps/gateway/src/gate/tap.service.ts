@@ -15,7 +15,7 @@ import { RideCodeService } from '../ride-code/ride-code.service';
 import { RulesService } from '../rules/rules.service';
 import { RuleShadowService } from '../rules/rule-shadow.service';
 import { IdempotencyCache } from './idempotency.cache';
-import { admissionReply, decisionReply, reply, type ReplyContext } from './replies';
+import { admissionReply, decisionReply, noPolicy, reply, type ReplyContext } from './replies';
 
 /** What the credential established, beyond the engine's facts: who, for passback and check-in. */
 interface Established {
@@ -69,7 +69,7 @@ export class TapService {
 
   /** The deadline passed first; what was still running can no longer open the gate. */
   private late(req: TapRequest, arrivedAtMs: number): GateReply {
-    const ctx = { tapId: req.tapId, decidedAt: this.clock.now(), policyVersion: null };
+    const ctx = noPolicy(req.tapId, this.clock.now());
     const out = reply(ctx, 'see-staff', ['RECORD_UNAVAILABLE']);
     this.metrics.observeDecision(out.outcome, out.reasons, this.timer.now() - arrivedAtMs);
     this.log.warn(
@@ -83,7 +83,12 @@ export class TapService {
     const started = performance.now();
     const now = this.clock.now();
     const { rules, hash } = this.rules.forTap(req.stationId, now);
-    const ctx: ReplyContext = { tapId: req.tapId, decidedAt: now, policyVersion: rules.id };
+    const ctx: ReplyContext = {
+      tapId: req.tapId,
+      decidedAt: now,
+      policyVersion: rules.id,
+      policyHash: hash,
+    };
     const at = { stationId: req.stationId, gateId: req.gateId, tapId: req.tapId, deadlineMs };
     const est = await this.establish(req.credential, req.mode, rules, now, at);
     const established = performance.now();
@@ -130,7 +135,7 @@ export class TapService {
       out =
         result.kind === 'unavailable'
           ? reply(ctx, 'see-staff', ['RECORD_UNAVAILABLE'])
-          : admissionReply(admission, result);
+          : admissionReply(admission, result, (id) => this.rules.hashOf(id));
     }
     if (est.passId !== undefined) await this.cardLookup.settle(est.passId, opened);
     return this.done(req, out, started, { establishMs: established - started, commitMs });
