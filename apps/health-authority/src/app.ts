@@ -5,9 +5,12 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module';
+import { ApiKeyCheck } from './common/api-key.middleware';
 import type { Clock } from './common/clock';
 import type { AuthorityConfig } from './config';
 import { createLogger, PinoNestLogger } from './logger';
+import { ConsentsService } from './consents/consents.service';
+import { LeanBatchRoute } from './consents/lean-batch.route';
 import { StatusNotifier } from './notify/status-notifier';
 
 export interface RunningAuthority {
@@ -44,6 +47,8 @@ function urlOf(host: string, port: number): string {
 export interface AuthorityOptions {
   /** The base clock for ages and code validity (default: the system clock). */
   clock?: Clock;
+  /** false: batch status reads go through Nest like every other route (to compare the two). */
+  leanBatchRoute?: boolean;
 }
 
 /** Creates, starts and listens the authority; port 0 picks a free port (see `url`). */
@@ -69,6 +74,11 @@ export async function bootstrapAuthority(
     .addApiKey({ type: 'apiKey', in: 'header', name: 'x-api-key' }, 'api-key')
     .build();
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, docs));
+
+  if (opts.leanBatchRoute !== false)
+    new LeanBatchRoute(app.get(ConsentsService), new ApiKeyCheck(config.apiKey), logger).install(
+      app.getHttpServer(),
+    );
 
   await app.get(StatusNotifier).start(NATS_STARTUP_WAIT_MS);
   await app.listen(config.port, config.host);

@@ -7,18 +7,30 @@ import { AUTHORITY_CONFIG } from './tokens';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
-/** Every /v1 request must carry x-api-key. Compared in constant time over fixed-length digests. */
-@Injectable()
-export class ApiKeyMiddleware implements NestMiddleware {
+/** Compared in constant time over fixed-length digests. */
+export class ApiKeyCheck {
   private readonly expected: Buffer;
 
+  constructor(apiKey: string) {
+    this.expected = digest(apiKey);
+  }
+
+  matches(given: string | string[] | undefined): boolean {
+    return typeof given === 'string' && timingSafeEqual(digest(given), this.expected);
+  }
+}
+
+/** Every /v1 request must carry x-api-key. */
+@Injectable()
+export class ApiKeyMiddleware implements NestMiddleware {
+  private readonly check: ApiKeyCheck;
+
   constructor(@Inject(AUTHORITY_CONFIG) config: AuthorityConfig) {
-    this.expected = digest(config.apiKey);
+    this.check = new ApiKeyCheck(config.apiKey);
   }
 
   use(req: Request, _res: Response, next: NextFunction): void {
-    const given = req.headers['x-api-key'];
-    if (typeof given !== 'string' || !timingSafeEqual(digest(given), this.expected)) {
+    if (!this.check.matches(req.headers['x-api-key'])) {
       throw new ApiError(
         HttpStatus.UNAUTHORIZED,
         'UNAUTHENTICATED',
