@@ -2,7 +2,8 @@
  * Riders of every credential kind, and the scripted staff desk that clears some of them, at
  * S0312 after the rush: elderly riders with paper offline codes, children with relatives'
  * codes, day-ticket holders (checkpoint first, or not), companions, 保通卡 holders, linked and
- * lost cards, and ID cards at a digital sentinel. Each path's taps count in the rush summary.
+ * lost cards, ID cards at a digital sentinel, and a person the health authority traces across
+ * a ride and a sentinel. Each path's taps count in the rush summary.
  */
 import { randomInt, randomUUID } from 'node:crypto';
 import type { NatsConnection } from 'nats';
@@ -23,12 +24,15 @@ export const PATHS = [
   'linked-card',
   'lost-card',
   'id-card-sentinel',
+  'traced-across-paths',
 ] as const;
 export type PathKind = (typeof PATHS)[number];
 
 export const PATH_STATION = 'S0312';
 const STAFF: Caller = { role: 'staff', sub: 'sim-desk-1', station: PATH_STATION };
 const OPERATOR: Caller = { role: 'operator', sub: 'sim-operator' };
+const AUTHORITY: Caller = { role: 'authority', sub: 'sim-tracer' };
+const SENTINEL = 'SEC01';
 const HOUR_MS = 3_600_000;
 const MAX_ID_ATTEMPTS = 5;
 
@@ -140,13 +144,20 @@ export async function runPaths(deps: PathDeps, opts: PathOptions): Promise<Paths
     summary: opts.summary,
     paths,
     gate: new SimGate(deps.nc, PATH_STATION, gateId),
-    checkpoint: new SimCheckpoint(deps.nc, PATH_STATION, 'SEC01'),
+    checkpoint: new SimCheckpoint(deps.nc, PATH_STATION, SENTINEL),
     now: opts.now ?? Date.now,
   };
   const cast: { path: PathKind; i: number }[] = [];
   for (const [path, n] of Object.entries(pathCounts(opts.riders)) as [PathKind, number][])
     for (let i = 0; i < n; i++) cast.push({ path, i });
   try {
+    // The operator's setting: this checkpoint is a digital sentinel (数字哨兵).
+    await deps.gateway.request(
+      OPERATOR,
+      'PUT',
+      `/network/stations/${PATH_STATION}/devices/${SENTINEL}`,
+      { sentinel: true },
+    );
     await mapLimit(cast, opts.concurrency ?? 8, async ({ path, i }) => {
       paths.tally(path).riders += 1;
       await RUN[path](ctx, i);
@@ -213,10 +224,17 @@ async function newPerson(ctx: Ctx, born: [number, number], name: string): Promis
 }
 
 async function newRider(ctx: Ctx, name: string): Promise<string> {
+  return (await newAuthorizedRider(ctx, name)).riderId;
+}
+
+async function newAuthorizedRider(
+  ctx: Ctx,
+  name: string,
+): Promise<{ riderId: string; idNumber: string }> {
   const idNumber = await newPerson(ctx, [1970, 1995], name);
   const { riderId } = await ctx.deps.gateway.registerRider(randomUUID(), name, idNumber);
   await ctx.deps.gateway.authorize(riderId, idNumber);
-  return riderId;
+  return { riderId, idNumber };
 }
 
 const asRider = (sub: string): Caller => ({ role: 'rider', sub });
@@ -419,7 +437,67 @@ const RUN: Record<PathKind, Runner> = {
     });
     check(ctx, 'id-card-sentinel', OPEN, res, 'ID card at the sentinel');
   },
+
+  /**
+   * Contact tracing: a rider rides with the app code, later shows the ID card at the sentinel;
+   * the health authority traces the ID number and finds both check-ins, by path.
+   */
+  'traced-across-paths': async (ctx) => {
+    const { riderId, idNumber } = await newAuthorizedRider(ctx, '密接');
+    const { code } = await ctx.deps.gateway.mintRideCode(riderId);
+    const credential = { kind: 'ride-code' as const, code };
+    const ride = await ctx.gate.tap({ mode: 'entry', temperatureC: 36.5, credential });
+    check(ctx, 'traced-across-paths', OPEN, ride, 'ride code');
+    check(
+      ctx,
+      'traced-across-paths',
+      OPEN,
+      await ctx.gate.tap({ mode: 'exit', temperatureC: null, credential }),
+      'ride code exit',
+    );
+    const sentinel = await ctx.checkpoint.scan({
+      temperatureC: 36.4,
+      credential: { kind: 'id-card', idNumber },
+    });
+    check(ctx, 'traced-across-paths', OPEN, sentinel, 'ID card at the sentinel');
+    const found = await ctx.deps.gateway.request<TraceAnswer>(
+      AUTHORITY,
+      'POST',
+      '/checkins/trace',
+      {
+        idNumber,
+        from: formatShanghai(ctx.now() - HOUR_MS),
+        to: formatShanghai(ctx.now() + 60_000),
+      },
+    );
+    const got = found.checkIns.map((c) => `${c.path}:${c.checkInId}`);
+    const want = [`ride-code:${ride.reply.checkInId}`, `sentinel:${sentinel.reply.checkInId}`];
+    expectThat(
+      ctx,
+      'traced-across-paths',
+      JSON.stringify(got) === JSON.stringify(want),
+      'the trace finds the ride and the sentinel check-in',
+      got.join(' '),
+    );
+  },
 };
+
+interface TraceAnswer {
+  checkIns: { checkInId: string; path: string }[];
+}
+
+/** Counts a non-tap expectation (an HTTP answer) on a path. */
+function expectThat(ctx: Ctx, path: PathKind, ok: boolean, what: string, got: string): void {
+  const t = ctx.paths.tally(path);
+  t.checked += 1;
+  if (ok) t.met += 1;
+  ctx.summary.recordExpectation(
+    ok,
+    ok
+      ? undefined
+      : { stationId: PATH_STATION, tapId: '-', what: `${path}: ${what}`, expected: 'true', got },
+  );
+}
 
 async function clearWithPass(
   ctx: Ctx,
