@@ -81,8 +81,9 @@ export default defineConfig(
       'jest/no-disabled-tests': 'error',
       // Narrowing a result union after asserting on it, and fast-check properties, need these.
       'jest/no-conditional-expect': 'off',
+      // A test that asserts nothing cannot fail: an error, not a warning.
       'jest/expect-expect': [
-        'warn',
+        'error',
         { assertFunctionNames: ['expect', 'expect*', 'assert*', 'fc.assert'] },
       ],
       '@typescript-eslint/unbound-method': 'off',
