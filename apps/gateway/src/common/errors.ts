@@ -27,6 +27,10 @@ export const ERROR_STATUS = {
   VERIFICATION_OTHER_PERSON: 422,
   VERIFICATION_USED: 409,
   PAYLOAD_TOO_LARGE: 413,
+  /** A body in a charset or content-encoding the gateway does not read. */
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  /** Any other refusal by the HTTP layer itself (a method or header it does not serve). */
+  BAD_REQUEST: 400,
   RATE_LIMITED: 429,
   AUTHORITY_UNAVAILABLE: 503,
   CHECK_IN_UNAVAILABLE: 503,

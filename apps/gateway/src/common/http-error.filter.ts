@@ -9,7 +9,16 @@ const HTTP_CODES: Record<number, ErrorCode> = {
   403: 'FORBIDDEN',
   404: 'NOT_FOUND',
   413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
   429: 'RATE_LIMITED',
+};
+
+/** The stable code for a status Nest or body-parser chose: every answer carries an ErrorCode. */
+const codeFor = (status: number): ErrorCode =>
+  HTTP_CODES[status] ?? (status >= 500 ? 'INTERNAL' : 'BAD_REQUEST');
+
+const send = (res: Response, status: number, code: ErrorCode, message: string): void => {
+  res.status(status).json({ code, message });
 };
 
 /** The one place HTTP errors are shaped: `{ code, message }`, never a stack trace. */
@@ -35,31 +44,23 @@ export class HttpErrorFilter implements ExceptionFilter {
         : typeof raw === 'string'
           ? raw
           : e.message;
-      res.status(status).json({
-        code: HTTP_CODES[status] ?? (status >= 500 ? 'INTERNAL' : 'BAD_REQUEST'),
-        message,
-      });
+      send(res, status, codeFor(status), message);
       return;
     }
     const err = e as { type?: string; status?: number; message?: string };
     // body-parser errors arrive as plain errors with a status.
     if (err.type === 'entity.too.large') {
-      res.status(413).json({ code: 'PAYLOAD_TOO_LARGE', message: 'request body is too large' });
+      send(res, 413, 'PAYLOAD_TOO_LARGE', 'request body is too large');
       return;
     }
     if (err.type === 'entity.parse.failed') {
-      res
-        .status(400)
-        .json({ code: 'VALIDATION_FAILED', message: 'request body is not valid JSON' });
+      send(res, 400, 'VALIDATION_FAILED', 'request body is not valid JSON');
       return;
     }
     // Other body-parser refusals (unsupported charset or encoding, aborted or short bodies):
     // the client's fault, with body-parser's own 4xx status and short message.
     if (typeof err.type === 'string' && typeof err.status === 'number' && err.status < 500) {
-      res.status(err.status).json({
-        code: HTTP_CODES[err.status] ?? 'BAD_REQUEST',
-        message: err.message ?? 'request body refused',
-      });
+      send(res, err.status, codeFor(err.status), err.message ?? 'request body refused');
       return;
     }
     // PostgreSQL "data exception" (class 22: a NUL byte, a malformed uuid, a number out of
@@ -68,10 +69,10 @@ export class HttpErrorFilter implements ExceptionFilter {
     const pgCode = (e as { code?: unknown }).code;
     if (typeof pgCode === 'string' && /^22[0-9A-Z]{3}$/.test(pgCode)) {
       this.log.warn({ pgCode }, 'request value refused by PostgreSQL');
-      res.status(400).json({ code: 'VALIDATION_FAILED', message: 'a request value is not valid' });
+      send(res, 400, 'VALIDATION_FAILED', 'a request value is not valid');
       return;
     }
     this.log.error({ err: err.message }, 'unhandled HTTP error');
-    res.status(500).json({ code: 'INTERNAL', message: 'internal error' });
+    send(res, 500, 'INTERNAL', 'internal error');
   }
 }
