@@ -11,7 +11,7 @@ import {
   type GatewayUnderTest,
 } from '../support/stack';
 
-/** Endpoints anyone may call: readiness, liveness, metrics, the API docs, the ride-code JWKS. */
+/** Endpoints anyone may call: readiness, liveness, the API docs, the ride-code JWKS. */
 const PUBLIC = new Set(['GET /health', 'GET /health/live', 'GET /.well-known/jwks.json']);
 
 interface Operation {
@@ -80,7 +80,9 @@ describe('access control on every HTTP endpoint', () => {
     }
     await request(gw.url).get('/health/live').expect(200);
     await request(gw.url).get('/.well-known/jwks.json').expect(200);
-    await request(gw.url).get('/metrics').expect(200);
+    // Metrics are on the admin port, not the public API.
+    await request(gw.url).get('/metrics').expect(404);
+    await request(gw.adminUrl).get('/metrics').expect(200);
     await request(gw.url).get('/docs').redirects(1).expect(200);
   });
 

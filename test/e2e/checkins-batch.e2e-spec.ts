@@ -23,7 +23,7 @@ describe('group commit: taps arriving together share one transaction', () => {
 
   /** The gateway's own count of check-in transactions and of the taps they carried. */
   async function committed(): Promise<{ batches: number; taps: number }> {
-    const text = (await request(gw.url).get('/metrics').expect(200)).text;
+    const text = (await request(gw.adminUrl).get('/metrics').expect(200)).text;
     const value = (re: RegExp) => Number(re.exec(text)?.[1] ?? 0);
     return {
       batches: value(/^gateway_checkin_batches_total\{result="committed"\} (\d+)/m),

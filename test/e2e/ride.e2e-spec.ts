@@ -449,7 +449,7 @@ describe('the one-code ride over raw NATS and HTTP', () => {
         consentDirectory: { loading: false, riders: expect.any(Number) },
       });
       await request(gw.url).get('/health/live').expect(200);
-      const metrics = await request(gw.url).get('/metrics').expect(200);
+      const metrics = await request(gw.adminUrl).get('/metrics').expect(200);
       expect(metrics.text).toMatch(/gateway_decision_seconds_bucket\{le="[^"]+",outcome="open"\}/);
     });
 

@@ -77,6 +77,7 @@ export async function startTestGateway(
 ): Promise<GatewayUnderTest> {
   const config = loadConfig({
     PORT: '0',
+    ADMIN_PORT: '0',
     DATABASE_URL: testDatabaseUrl(),
     NATS_URL: natsUrl(),
     AUTHORITY_URL: authorityUrl,

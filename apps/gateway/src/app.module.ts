@@ -57,6 +57,7 @@ import { NetworkRepository } from './network/network.repository';
 import { NetworkService } from './network/network.service';
 import { OpsController } from './ops/ops.controller';
 import { httpLogParams } from './ops/http-log';
+import { MetricSourcesWiring } from './metric-sources';
 import { RideCodeService } from './ride-code/ride-code.service';
 import { RidersController } from './riders/riders.controller';
 import { ConsentDirectory } from './riders/consent-directory';
@@ -180,6 +181,7 @@ export class GatewayModule {
         TapService,
         StationFeed,
         GateService,
+        MetricSourcesWiring,
       ],
     };
   }

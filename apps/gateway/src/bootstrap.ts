@@ -18,6 +18,7 @@ import { openDatabase } from './database';
 import { GateTransport, inboxReplyPolicy } from './gate/gate.transport';
 import { Metrics } from './ops/metrics';
 import { mountConsole } from './feed/console.static';
+import { startAdminServer } from './ops/admin-server';
 import { productionKeyFileRefusals, refuseDevelopmentDefaults, type GatewayConfig } from './config';
 
 /** What `nats micro ls` shows as the service's version. */
@@ -35,6 +36,8 @@ export interface GatewayOptions {
 export interface RunningGateway {
   app: INestApplication;
   url: string;
+  /** The admin port's base URL: GET /metrics. */
+  adminUrl: string;
   nats: NatsConnection;
   /** The gate protocol's Nest transport: taps, scans and broadcasts. */
   gate: GateTransport;
@@ -185,17 +188,26 @@ export async function startGateway(
   await app.listen(config.port, config.host);
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://${config.host}:${address.port}`;
-  logger.info({ url }, 'gateway listening');
+  metrics.watch({ tapsInFlight: () => gate.pending });
+  const admin = await startAdminServer(metrics.registry, config.adminHost, config.adminPort).catch(
+    async (e: unknown) => {
+      await app.close();
+      throw e;
+    },
+  );
+  logger.info({ url, adminUrl: admin.url }, 'gateway listening');
 
   let closed = false;
   return {
     app,
     url,
+    adminUrl: admin.url,
     nats,
     gate,
     async close() {
       if (closed) return;
       closed = true;
+      await admin.close();
       await gate.close(); // no new taps; those in hand are answered
       await app.close();
       await nats.drain().catch(() => undefined);

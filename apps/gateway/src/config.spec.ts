@@ -150,3 +150,22 @@ describe('gateway config: HEALTH_LAST_KNOWN_MAX', () => {
     expect(() => loadConfig({ HEALTH_LAST_KNOWN_MAX: '-1' })).toThrow(ConfigError);
   });
 });
+
+describe('gateway config: ADMIN_PORT and ADMIN_HOST', () => {
+  it('listens for metrics on 127.0.0.1:9464 unless told otherwise', () => {
+    expect(loadConfig({})).toMatchObject({ adminHost: '127.0.0.1', adminPort: 9464 });
+    expect(loadConfig({ ADMIN_PORT: '0', ADMIN_HOST: '0.0.0.0' })).toMatchObject({
+      adminHost: '0.0.0.0',
+      adminPort: 0,
+    });
+  });
+
+  it('refuses a port out of range, and the public API port itself', () => {
+    expect(() => loadConfig({ ADMIN_PORT: '70000' })).toThrow(/ADMIN_PORT must be an integer/);
+    expect(() => loadConfig({ ADMIN_PORT: 'x' })).toThrow(/ADMIN_PORT/);
+    expect(() => loadConfig({ PORT: '8080', ADMIN_PORT: '8080' })).toThrow(
+      /ADMIN_PORT must differ from PORT/,
+    );
+    expect(() => loadConfig({ PORT: '3000' })).not.toThrow();
+  });
+});

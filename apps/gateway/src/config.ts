@@ -6,6 +6,10 @@ export interface GatewayConfig {
   production: boolean;
   host: string;
   port: number;
+  /** The admin listener (Prometheus /metrics), apart from the public API. */
+  adminHost: string;
+  /** 0 takes a free port (tests); never the API's port. */
+  adminPort: number;
   databaseUrl: string;
   natsUrl: string;
   /**
@@ -237,10 +241,18 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       `LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent`,
     );
   }
+  const port = int(env, 'PORT', 3000, 0, 65535);
+  const adminPort = int(env, 'ADMIN_PORT', 9464, 0, 65535);
+  if (adminPort !== 0 && adminPort === port)
+    throw new ConfigError(
+      `ADMIN_PORT must differ from PORT (${port}): metrics stay off the public API port`,
+    );
   return {
     production,
     host: env.HOST || '127.0.0.1',
-    port: int(env, 'PORT', 3000, 0, 65535),
+    port,
+    adminHost: env.ADMIN_HOST || '127.0.0.1',
+    adminPort,
     databaseUrl: url(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/gateway', [
       'postgres:',
       'postgresql:',

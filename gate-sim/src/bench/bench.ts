@@ -177,6 +177,7 @@ async function main(): Promise<void> {
   const authorityUrl = `http://127.0.0.1:${authorityPort}`;
   const gatewayEnv = (port: number) => ({
     PORT: String(port),
+    ADMIN_PORT: '0',
     DATABASE_URL: dbUrl,
     NATS_URL: natsUrl,
     AUTHORITY_URL: authorityUrl,

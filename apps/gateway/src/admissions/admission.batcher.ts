@@ -52,7 +52,7 @@ export class AdmissionBatcher {
     private readonly repo: AdmissionsRepository,
     @Inject(CONFIG) private readonly config: BatcherConfig,
     @Inject(LOGGER) private readonly log: Logger,
-    metrics: Metrics,
+    private readonly metrics: Metrics,
     @Optional() @Inject(TIMER) private readonly timer: Timer = systemTimer,
   ) {
     this.batches = new Counter({
@@ -164,10 +164,15 @@ export class AdmissionBatcher {
   private async commitBatch(batch: Queued[]): Promise<void> {
     if (batch.length === 0) return;
     this.inFlight++;
+    const sent = performance.now();
     try {
       const results = await this.repo.commit(
         batch.map((q) => q.item),
         this.config.antiPassbackMinutes * 60_000,
+      );
+      this.metrics.checkInCommit.observe(
+        { result: 'committed' },
+        (performance.now() - sent) / 1000,
       );
       // A result is an answer only before its tap's deadline; the timer may not have run yet.
       const now = this.timer.now();
@@ -187,6 +192,7 @@ export class AdmissionBatcher {
       this.batches.inc({ result: 'committed' });
       this.batchSize.observe(batch.length);
     } catch (e) {
+      this.metrics.checkInCommit.observe({ result: 'failed' }, (performance.now() - sent) / 1000);
       this.batches.inc({ result: 'failed' });
       this.log.error({ err: (e as Error).message, taps: batch.length }, 'check-in batch failed');
       for (const q of batch) q.settle({ kind: 'unavailable' });

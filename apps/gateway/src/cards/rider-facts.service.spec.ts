@@ -2,6 +2,7 @@ import pino from 'pino';
 import type { RuleVersion } from '@app/decision';
 import { fixedClock } from '../common/clock';
 import { loadConfig } from '../config';
+import { Metrics } from '../ops/metrics';
 import type { AuthorityClient, AuthorityStatus } from '../health-link/authority.client';
 import { HealthStatusService } from '../health-link/health-status.service';
 import type { ConsentDirectory } from '../riders/consent-directory';
@@ -55,6 +56,7 @@ function setup() {
     loadConfig({ HEALTH_CACHE_TTL_MS: '10000' }),
     clock,
     pino({ level: 'silent' }),
+    new Metrics(),
   );
   const facts = new RiderFactsService(consents as unknown as ConsentDirectory, health);
   authority.statuses.set('c1', GREEN);

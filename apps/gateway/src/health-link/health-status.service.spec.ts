@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { fixedClock } from '../common/clock';
 import { loadConfig } from '../config';
+import { Metrics } from '../ops/metrics';
 import type { RulesService } from '../rules/rules.service';
 import type { AuthorityClient, AuthorityStatus } from './authority.client';
 import { HealthStatusService } from './health-status.service';
@@ -43,15 +44,17 @@ function setup(env: Record<string, string> = {}) {
   const clock = fixedClock(T0);
   const authority = new FakeAuthority();
   const rules = new FakeRules();
+  const metrics = new Metrics();
   const service = new HealthStatusService(
     authority as unknown as AuthorityClient,
     rules as unknown as RulesService,
     loadConfig({ HEALTH_CACHE_TTL_MS: '10000', ...env }),
     clock,
     pino({ level: 'silent' }),
+    metrics,
   );
   authority.statuses.set('c1', GREEN);
-  return { clock, authority, rules, service };
+  return { clock, authority, rules, service, metrics };
 }
 
 const BUDGET_MS = 250;
@@ -280,5 +283,30 @@ describe('HealthStatusService', () => {
     await expect(s.service.lookup('gone', BUDGET_MS)).resolves.toBeNull();
     expect(s.service.cachedCount).toBe(0);
     expect(s.service.lastKnownCount).toBe(0);
+  });
+  it('times each status request in gateway_authority_lookup_duration_seconds, by result', async () => {
+    const count = async (result: string) => {
+      const m = await s.metrics.registry
+        .getSingleMetric('gateway_authority_lookup_duration_seconds')!
+        .get();
+      const v = m.values.find(
+        (x) =>
+          x.labels.result === result &&
+          (x as { metricName?: string }).metricName?.endsWith('_count'),
+      );
+      return v?.value ?? 0;
+    };
+    await s.service.lookup('c1', BUDGET_MS);
+    s.authority.down = true;
+    await s.service.lookup('c2', BUDGET_MS);
+    expect(await count('ok')).toBe(1);
+    expect(await count('failed')).toBe(1);
+  });
+
+  it('reports the circuit breaker state: open after five failed requests in a row', async () => {
+    expect(s.service.breakerState).toBe('closed');
+    s.authority.down = true;
+    for (let i = 0; i < 5; i++) await s.service.lookup(`x${i}`, BUDGET_MS);
+    expect(s.service.breakerState).toBe('open');
   });
 });

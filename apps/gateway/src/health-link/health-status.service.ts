@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { HealthFacts, HealthLookup } from '@app/decision';
 import { BatchLoader } from '../common/batch-loader';
 import { CircuitBreaker } from '../common/circuit-breaker';
+import { Metrics } from '../ops/metrics';
 import type { Clock } from '../common/clock';
 import type { Logger } from '../common/logger';
 import type { GatewayConfig } from '../config';
@@ -66,6 +67,7 @@ export class HealthStatusService implements OnModuleDestroy {
     @Inject(CONFIG) private readonly config: GatewayConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(LOGGER) private readonly log: Logger,
+    private readonly metrics: Metrics,
   ) {
     this.loader = new BatchLoader(
       (ids, budgetMs) => this.fetchMany(ids, budgetMs),
@@ -155,6 +157,10 @@ export class HealthStatusService implements OnModuleDestroy {
     this.keepWarm(consentId, facts, startedAt, until);
   }
 
+  get breakerState(): CircuitBreaker['state'] {
+    return this.breaker.state;
+  }
+
   /**
    * `budgetMs` is the operator's bound on how long a tap may wait for the authority.
    * Null when the authority says the consent no longer exists.
@@ -236,9 +242,14 @@ export class HealthStatusService implements OnModuleDestroy {
         Number.isFinite(budgetMs) ? budgetMs : 5_000,
       );
     } catch (e) {
+      this.metrics.authorityLookup.observe(
+        { result: 'failed' },
+        (performance.now() - startedAt) / 1000,
+      );
       this.breaker.failure();
       throw e;
     }
+    this.metrics.authorityLookup.observe({ result: 'ok' }, (performance.now() - startedAt) / 1000);
     this.breaker.success();
     return new Map(
       ids.map((id) => [

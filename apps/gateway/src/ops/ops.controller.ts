@@ -1,5 +1,5 @@
-import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
-import { ApiExcludeEndpoint, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import type { NatsConnection } from 'nats';
 import type { Pool } from 'pg';
@@ -7,7 +7,6 @@ import { NATS, PG_POOL } from '../common/tokens';
 import { Public } from '../auth/auth';
 import { RideCodeService } from '../ride-code/ride-code.service';
 import { ConsentDirectory } from '../riders/consent-directory';
-import { Metrics } from './metrics';
 
 @ApiTags('operations')
 @Public()
@@ -16,7 +15,6 @@ export class OpsController {
   constructor(
     @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(NATS) private readonly nc: NatsConnection,
-    private readonly metrics: Metrics,
     private readonly rideCodes: RideCodeService,
     private readonly consents: ConsentDirectory,
   ) {}
@@ -51,13 +49,6 @@ export class OpsController {
   @ApiOkResponse({ description: 'Liveness: the process answers' })
   live(): { status: 'ok' } {
     return { status: 'ok' };
-  }
-
-  @Get('metrics')
-  @ApiExcludeEndpoint()
-  @Header('content-type', 'text/plain; version=0.0.4')
-  prometheus(): Promise<string> {
-    return this.metrics.registry.metrics();
   }
 
   @Get('.well-known/jwks.json')
