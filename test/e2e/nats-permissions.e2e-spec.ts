@@ -2,7 +2,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JSONCodec, connect, type NatsConnection } from 'nats';
-import { EVENTS, GATEWAY_INBOX_PREFIX, type GateReply } from '@app/protocol';
+import {
+  EVENTS,
+  GATEWAY_INBOX_PREFIX,
+  gateCommandSubject,
+  tapSubject,
+  type GateReply,
+} from '@app/protocol';
 import type { RunningAuthority } from '../../apps/health-authority/src/app';
 import {
   deviceInbox,
@@ -16,6 +22,7 @@ import { healthy, rider } from '../support/factories';
 import { PrivateNats } from '../support/nats-server';
 import {
   bearer,
+  natsClient,
   startAuthority,
   startTestGateway,
   uniqueId,
@@ -27,6 +34,97 @@ const json = JSONCodec<unknown>();
 const statusText = (d: unknown): string =>
   d instanceof Error ? `${d.message} ${JSON.stringify(d)}` : JSON.stringify(d);
 const STATION = 'S0312';
+
+/** A tap that follows the spec, and one that does not but whose tapId can be read. */
+const abusiveTaps = (stationId: string, gateId: string) => {
+  const good = {
+    v: 1,
+    tapId: uniqueId('abuse'),
+    stationId,
+    gateId,
+    mode: 'entry',
+    temperatureC: 36.5,
+    credential: { kind: 'card', cardNo: 'C-abuse-1' },
+  };
+  const malformed = { v: 1, tapId: uniqueId('abuse'), mode: 'sideways' };
+  return { good, malformed };
+};
+
+interface Listener {
+  subject: string;
+  nc: NatsConnection;
+}
+
+/**
+ * Sends, as `sender`, a well-formed and a malformed tap naming each listener's subject as the
+ * reply subject, and returns what each listener heard that carried one of those tapIds. Waits for
+ * the events that show the gateway is done with each tap, never a fixed time: the well-formed
+ * tap's station-feed event (published after the reply would have been), and the answer to a
+ * control tap sent after the malformed one. `control` publishes as a client that may, to show
+ * each listener would hear a message there.
+ */
+async function replyAbuse(opts: {
+  sender: NatsConnection;
+  stationId: string;
+  gateId: string;
+  listeners: Listener[];
+  feed: NatsConnection;
+  control: NatsConnection;
+}): Promise<{ subject: string; heard: string[] }[]> {
+  const heard = new Map<string, string[]>();
+  for (const l of opts.listeners) {
+    heard.set(l.subject, []);
+    l.nc.subscribe(l.subject, {
+      callback: (_e, m) => heard.get(l.subject)?.push(new TextDecoder().decode(m.data)),
+    });
+    await l.nc.flush();
+  }
+  // The control: each listener hears what is published on its subject.
+  for (const l of opts.listeners) {
+    const marker = uniqueId('control');
+    opts.control.publish(l.subject, json.encode({ v: 1, marker }));
+    await opts.control.flush();
+    await l.nc.flush();
+    expect({
+      subject: l.subject,
+      heard: heard.get(l.subject)?.some((t) => t.includes(marker)),
+    }).toEqual({ subject: l.subject, heard: true });
+    heard.set(l.subject, []);
+  }
+
+  const tapIds: string[] = [];
+  const feedSeen = new Set<string>();
+  const feedWaiters = new Map<string, () => void>();
+  opts.feed.subscribe(`${EVENTS.stationFeed}.${opts.stationId}`, {
+    callback: (_e, m) => {
+      const tapId = (json.decode(m.data) as { tapId?: string }).tapId ?? '';
+      feedSeen.add(tapId);
+      feedWaiters.get(tapId)?.();
+    },
+  });
+  await opts.feed.flush();
+  const fedOut = (tapId: string) =>
+    new Promise<void>((resolve) =>
+      feedSeen.has(tapId) ? resolve() : feedWaiters.set(tapId, resolve),
+    );
+  const subject = tapSubject(opts.stationId, opts.gateId);
+  for (const l of opts.listeners) {
+    const { good, malformed } = abusiveTaps(opts.stationId, opts.gateId);
+    tapIds.push(good.tapId, malformed.tapId);
+    const fed = fedOut(good.tapId);
+    opts.sender.publish(subject, json.encode(good), { reply: l.subject });
+    opts.sender.publish(subject, json.encode(malformed), { reply: l.subject });
+    await fed;
+    // Taps from one connection are taken in order: once this is answered, the malformed was.
+    const after = abusiveTaps(opts.stationId, opts.gateId).malformed;
+    await opts.sender.request(subject, json.encode(after), { timeout: 5_000 });
+  }
+  for (const l of opts.listeners) await l.nc.flush();
+  return opts.listeners.map((l) => ({
+    subject: l.subject,
+    heard: (heard.get(l.subject) ?? []).filter((t) => tapIds.some((id) => t.includes(id))),
+  }));
+}
 
 /** A NATS server run with the generated per-device config, and a gateway using its own user. */
 describe('gates authenticate to NATS and may speak only for themselves', () => {
@@ -78,6 +176,8 @@ describe('gates authenticate to NATS and may speak only for themselves', () => {
     gw = await startTestGateway(authority.url, {
       env: {
         NATS_URL: `nats://${access.gateway.user}:${access.gateway.password}@127.0.0.1:${server.port}`,
+        // Per-device credentials: a device is answered only on its own inbox.
+        GATE_REPLY_INBOX: 'device-inbox',
       },
     });
     gate1 = await gateConnect(g01, access.gates[0].password);
@@ -185,6 +285,37 @@ describe('gates authenticate to NATS and may speak only for themselves', () => {
     return { count: () => n };
   }
 
+  it("answers G01's taps only on its own inbox: never on a gate's cmd, a broadcast or another inbox", async () => {
+    const gate2 = await gateConnect(g02, access.gates[1].password);
+    const gwUser = await connect({
+      servers: server.url,
+      user: access.gateway.user,
+      pass: access.gateway.password,
+      inboxPrefix: `${GATEWAY_INBOX_PREFIX}.listener`,
+      maxReconnectAttempts: 0,
+    });
+    extra.push(gate2, gwUser);
+    const results = await replyAbuse({
+      sender: gate1,
+      stationId: STATION,
+      gateId: g01,
+      feed: gwUser,
+      control: gw.nats,
+      listeners: [
+        { subject: gateCommandSubject(STATION, g02), nc: gate2 },
+        { subject: gateCommandSubject(STATION, g01), nc: gate1 },
+        { subject: EVENTS.rulesChanged, nc: gwUser },
+        { subject: EVENTS.riderRevoked, nc: gwUser },
+        { subject: `${EVENTS.stationFeed}.S9999`, nc: gwUser },
+        { subject: `${GATEWAY_INBOX_PREFIX}.abuse`, nc: gwUser },
+        // Per-device credentials: an inbox, but another device's.
+        { subject: `${deviceInbox(STATION, g02)}.abuse`, nc: gate2 },
+      ],
+    });
+    expect(results).toEqual(results.map((r) => ({ subject: r.subject, heard: [] })));
+    expect(gatewayErrors).toEqual([]);
+  });
+
   it("refuses G01 commanding another gate: G02's cmd subject never carries it", async () => {
     const gate2 = await gateConnect(g02, access.gates[1].password);
     extra.push(gate2);
@@ -287,5 +418,55 @@ describe('gates authenticate to NATS and may speak only for themselves', () => {
         timeout: 1_000,
       }),
     ).rejects.toThrow(/permissions|timeout|TIMEOUT/i);
+  });
+});
+
+/** Without per-device credentials anyone may publish a tap: the reply subject is still checked. */
+describe('a tap naming a reply subject that is not an inbox, on a NATS without permissions', () => {
+  let authority: RunningAuthority;
+  let gw: GatewayUnderTest;
+  let stray: NatsConnection;
+  let listener: NatsConnection;
+  const station = uniqueId('S').slice(0, 24);
+  const gate = uniqueId('G').slice(0, 24);
+
+  beforeAll(async () => {
+    authority = await startAuthority();
+    gw = await startTestGateway(authority.url);
+    stray = await natsClient();
+    listener = await natsClient();
+  });
+
+  afterAll(async () => {
+    await stray?.close();
+    await listener?.close();
+    await gw?.close();
+    await authority?.close();
+  });
+
+  it('is answered nowhere: not on a gate cmd, a broadcast or the gateway inbox', async () => {
+    const results = await replyAbuse({
+      sender: stray,
+      stationId: station,
+      gateId: gate,
+      feed: listener,
+      control: stray,
+      listeners: [
+        { subject: gateCommandSubject(station, gate), nc: listener },
+        { subject: gateCommandSubject(station, 'G99'), nc: listener },
+        { subject: EVENTS.rulesChanged, nc: listener },
+        { subject: EVENTS.riderRevoked, nc: listener },
+        { subject: `${EVENTS.stationFeed}.${station}-other`, nc: listener },
+        { subject: `${GATEWAY_INBOX_PREFIX}.abuse`, nc: listener },
+        { subject: 'metro.anything.at.all', nc: listener },
+      ],
+    });
+    expect(results).toEqual(results.map((r) => ({ subject: r.subject, heard: [] })));
+  });
+
+  it('is answered on an inbox, as the protocol says', async () => {
+    const { good } = abusiveTaps(station, gate);
+    const m = await stray.request(tapSubject(station, gate), json.encode(good), { timeout: 5_000 });
+    expect(json.decode(m.data)).toMatchObject({ tapId: good.tapId });
   });
 });
