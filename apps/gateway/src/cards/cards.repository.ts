@@ -30,7 +30,17 @@ export interface PlaceKey {
 export type TicketKind = 'day' | 'three-day';
 export type LinkResult = 'linked' | 'elsewhere' | 'blocked' | 'no-rider';
 
-const ms = (d: Date | null): number | null => (d === null ? null : d.getTime());
+/**
+ * Instants cross the gate's batched lookups as epoch milliseconds, both ways: pg would otherwise
+ * format a Date for every key and parse one for every row. Truncated to the millisecond, as a
+ * parsed Date is; float8 and int4 come back as numbers, int8 would come back as text.
+ */
+const ms = (sql: string): string => `floor(extract(epoch FROM ${sql}) * 1000)::float8`;
+
+/** The batch's keys, in order (i from 1), each with its instant as a timestamptz. */
+const PLACES = `(SELECT u.no, u.station_id, u.gate_id, u.i::int4 AS i,
+    'epoch'::timestamptz + u.at_ms * interval '1 millisecond' AS at
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[]) WITH ORDINALITY AS u(no, station_id, gate_id, at_ms, i))`;
 
 /** Registry writes and the batched lookups the gate hot path makes for cards and tickets. */
 @Injectable()
@@ -53,26 +63,26 @@ export class CardsRepository {
       i: number;
       rider_id: string | null;
       blocked: boolean;
-      g_from: Date | null;
-      g_until: Date | null;
+      g_from: number | null;
+      g_until: number | null;
       has_pass: boolean;
     }>(
-      `SELECT k.i, c.rider_id, c.blocked_at IS NOT NULL AS blocked, g.valid_from AS g_from, g.valid_until AS g_until,
+      `SELECT k.i, c.rider_id, c.blocked_at IS NOT NULL AS blocked, ${ms('g.valid_from')} AS g_from, ${ms('g.valid_until')} AS g_until,
          EXISTS (SELECT 1 FROM staff_passes p WHERE p.used_at IS NULL AND p.station_id = k.station_id
            AND p.bound_to IN ('card:' || k.no, 'gate:' || k.gate_id) AND p.expires_at > k.at AND p.issued_at <= k.at) AS has_pass
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) WITH ORDINALITY AS k(no, station_id, gate_id, at, i)
+       FROM ${PLACES} AS k
        LEFT JOIN transit_cards c ON c.card_no = k.no
        LEFT JOIN guarantee_cards g ON g.card_no = k.no`,
       placeArrays(keys),
     );
     const out: CardStatus[] = new Array<CardStatus>(keys.length);
     for (const row of r.rows) {
-      out[Number(row.i) - 1] = {
+      out[row.i - 1] = {
         riderId: row.rider_id,
         blocked: row.blocked,
         guarantee:
-          row.g_from && row.g_until
-            ? { from: row.g_from.getTime(), until: row.g_until.getTime() }
+          row.g_from !== null && row.g_until !== null
+            ? { from: row.g_from, until: row.g_until }
             : null,
         hasPass: row.has_pass,
       };
@@ -85,33 +95,33 @@ export class CardsRepository {
       i: number;
       rider_id: string | null;
       kind: TicketKind | null;
-      valid_from: Date | null;
-      valid_until: Date | null;
-      cleared_at: Date | null;
+      valid_from: number | null;
+      valid_until: number | null;
+      cleared_at: number | null;
       has_pass: boolean;
     }>(
-      `SELECT k.i, t.rider_id, t.kind, t.valid_from, t.valid_until,
-         (SELECT max(c.cleared_at) FROM checkpoint_clearances c
-            WHERE c.rider_id = t.rider_id AND c.station_id = k.station_id AND c.cleared_at <= k.at) AS cleared_at,
+      `SELECT k.i, t.rider_id, t.kind, ${ms('t.valid_from')} AS valid_from, ${ms('t.valid_until')} AS valid_until,
+         ${ms(`(SELECT max(c.cleared_at) FROM checkpoint_clearances c
+            WHERE c.rider_id = t.rider_id AND c.station_id = k.station_id AND c.cleared_at <= k.at)`)} AS cleared_at,
          EXISTS (SELECT 1 FROM staff_passes p WHERE p.used_at IS NULL AND p.station_id = k.station_id
            AND p.bound_to IN ('ticket:' || k.no, 'gate:' || k.gate_id) AND p.expires_at > k.at AND p.issued_at <= k.at) AS has_pass
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) WITH ORDINALITY AS k(no, station_id, gate_id, at, i)
+       FROM ${PLACES} AS k
        LEFT JOIN tickets t ON t.ticket_no = k.no`,
       placeArrays(keys),
     );
     const out: TicketStatus[] = new Array<TicketStatus>(keys.length);
     for (const row of r.rows) {
-      out[Number(row.i) - 1] = {
+      out[row.i - 1] = {
         ticket:
-          row.rider_id && row.kind && row.valid_from && row.valid_until
+          row.rider_id && row.kind && row.valid_from !== null && row.valid_until !== null
             ? {
                 riderId: row.rider_id,
                 kind: row.kind,
-                from: row.valid_from.getTime(),
-                until: row.valid_until.getTime(),
+                from: row.valid_from,
+                until: row.valid_until,
               }
             : null,
-        clearedAt: ms(row.cleared_at),
+        clearedAt: row.cleared_at,
         hasPass: row.has_pass,
       };
     }
@@ -250,6 +260,6 @@ function placeArrays(keys: PlaceKey[]): unknown[] {
     keys.map((k) => k.no),
     keys.map((k) => k.stationId),
     keys.map((k) => k.gateId),
-    keys.map((k) => new Date(k.at)),
+    keys.map((k) => Math.trunc(k.at)),
   ];
 }
