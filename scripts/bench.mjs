@@ -2,16 +2,7 @@
 // npm run bench [-- --json FILE --plot FILE --riders N --quick --levels 1,16,256 --log-level L]:
 // the gateway against a raw NATS echo, on compiled JavaScript (see gate-sim/src/bench/bench.ts).
 import { parseArgs } from 'node:util';
-import {
-  DIST_ENV,
-  build,
-  callerPath,
-  distArgs,
-  mustRun,
-  run,
-  runMain,
-  tokenWords,
-} from './lib.mjs';
+import { build, callerPath, distArgs, mustRun, run, runMain, tokenWords } from './lib.mjs';
 
 async function main() {
   // Only the file arguments are read here (relative to where npm was called); bench.ts checks
@@ -32,7 +23,7 @@ async function main() {
   await mustRun('npm run services', process.execPath, ['scripts/services.mjs']);
   await build();
   return run(process.execPath, [...distArgs('gate-sim/src/bench/bench.js'), ...args], {
-    env: { ...process.env, ...DIST_ENV },
+    env: { ...process.env },
   });
 }
 

@@ -7,7 +7,6 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
-  DIST_ENV,
   build,
   callerPath,
   die,
@@ -60,7 +59,7 @@ async function main() {
   if (args.includes('--help') || args.includes('-h')) {
     await build();
     return run(process.execPath, [...distArgs('gate-sim/src/cli.js'), '--help'], {
-      env: { ...process.env, ...DIST_ENV },
+      env: { ...process.env },
     });
   }
   const port = process.env.PORT || '3000';
@@ -74,7 +73,7 @@ async function main() {
 
   await mustRun('npm run services', process.execPath, ['scripts/services.mjs']);
   await build();
-  const env = { ...process.env, ...DIST_ENV };
+  const env = { ...process.env };
 
   const gatewayBusy = await tcpOpen('127.0.0.1', Number(port));
   const authorityBusy = await tcpOpen('127.0.0.1', Number(authorityPort));

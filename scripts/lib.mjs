@@ -148,22 +148,17 @@ export async function mustRun(what, cmd, args, opts) {
   if (code !== 0) die(`${what} failed (exit ${code})`);
 }
 
-/** The Node flags that resolve the @app/* aliases in the compiled tree. */
-export const DIST_ENV = { TS_NODE_BASEURL: 'dist' };
-export const DIST_NODE = ['-r', 'tsconfig-paths/register'];
-
-/** Compiles the tree to dist once (tsc, incremental). */
+/**
+ * Compiles the whole tree (apps, libs, migrations, gate-sim, scripts) to dist once with the Nest
+ * CLI's tsc builder, which rewrites the @app/* aliases to relative paths: dist needs no hook.
+ */
 export async function build() {
-  await mustRun('build (tsc -p tsconfig.build.json)', process.execPath, [
-    join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
-    '-p',
-    'tsconfig.build.json',
-  ]);
+  await mustRun('build (nest build)', bin('nest'), ['build']);
 }
 
-/** Runs a compiled entry point under dist with the alias hook. */
+/** The Node arguments that run a compiled entry point. */
 export function distArgs(entry) {
-  return [...DIST_NODE, join('dist', entry)];
+  return [join('dist', entry)];
 }
 
 /** A parseArgs token (strict: false) back as the command-line words it came from. */

@@ -4,7 +4,7 @@
 // Runs the compiled JavaScript: ts-node would keep the TypeScript compiler in every process.
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { DIST_ENV, build, distArgs, mustRun, runMain } from './lib.mjs';
+import { build, distArgs, mustRun, runMain } from './lib.mjs';
 
 const HELP = `usage: npm start [-- --no-services] [-- --no-build]
   Starts PostgreSQL and NATS when needed (npm run services), builds once, creates development
@@ -31,7 +31,7 @@ async function main() {
   if (!values['no-services'])
     await mustRun('npm run services', process.execPath, ['scripts/services.mjs']);
   if (!values['no-build']) await build();
-  const env = { ...process.env, ...DIST_ENV };
+  const env = { ...process.env };
   await mustRun('keys init', process.execPath, [...distArgs('scripts/keys.js'), 'init'], { env });
 
   // Each child in a process group of its own, so a signal reaches it once: from here.
