@@ -157,11 +157,76 @@ describe('respondToCommands', () => {
       }) as unknown as Msg;
     callback?.(
       null,
-      msg(JSON.stringify({ v: 1, cmd: 'open-once', passId: 'P1', reason: 'staff' })),
+      msg(JSON.stringify({ v: 1, cmd: 'open-once', passId: 'P1', reason: 'staff-verified' })),
     );
     expect(subject).toBe('metro.gate.S0312.G02.cmd');
     expect(JSON.parse(responses[0])).toEqual({ v: 1, ok: true });
     expect(seen).toEqual(['P1']);
     expect(responder.acknowledged).toBe(1);
+  });
+
+  it.each<[string, string]>([
+    [
+      'a tap reply, as a reply-subject hijack would deliver it',
+      JSON.stringify({
+        v: 1,
+        tapId: 't1',
+        outcome: 'open',
+        reasons: [],
+        display: { zh: '请通行', en: 'Please pass' },
+        checkInId: null,
+        policyVersion: 'p',
+        policyHash: null,
+        decidedAt: '2022-06-01T08:00:00.000+08:00',
+      }),
+    ],
+    ['a broadcast', JSON.stringify({ versionId: 'v1', action: 'scheduled' })],
+    [
+      'another command',
+      JSON.stringify({ v: 1, cmd: 'open-always', passId: 'P1', reason: 'staff-verified' }),
+    ],
+    [
+      'open-once without a passId',
+      JSON.stringify({ v: 1, cmd: 'open-once', reason: 'staff-verified' }),
+    ],
+    [
+      'open-once with an unknown reason',
+      JSON.stringify({ v: 1, cmd: 'open-once', passId: 'P1', reason: 'because' }),
+    ],
+    [
+      'open-once with extra fields',
+      JSON.stringify({
+        v: 1,
+        cmd: 'open-once',
+        passId: 'P1',
+        reason: 'staff-verified',
+        until: 'forever',
+      }),
+    ],
+    [
+      'open-once of another version',
+      JSON.stringify({ v: 2, cmd: 'open-once', passId: 'P1', reason: 'staff-verified' }),
+    ],
+    ['not JSON', 'open'],
+  ])('opens on nothing but a well-formed open-once: not on %s', (_what, body) => {
+    let callback: ((err: Error | null, msg: Msg) => void) | undefined;
+    const nc = {
+      subscribe: (_s: string, opts?: { callback?: (err: Error | null, msg: Msg) => void }) => {
+        callback = opts?.callback;
+        return { unsubscribe: () => undefined };
+      },
+    } as unknown as Pick<NatsConnection, 'subscribe'>;
+    const opened: string[] = [];
+    const responder = respondToCommands(nc, 'S0312', 'G02', (cmd) => opened.push(cmd.passId));
+    const responses: string[] = [];
+    callback?.(null, {
+      data: new TextEncoder().encode(body),
+      respond: (d: Uint8Array) => responses.push(new TextDecoder().decode(d)),
+    } as unknown as Msg);
+    expect({ opened, acknowledged: responder.acknowledged }).toEqual({
+      opened: [],
+      acknowledged: 0,
+    });
+    expect(responses.map((r) => JSON.parse(r) as unknown)).toEqual([{ v: 1, ok: false }]);
   });
 });

@@ -7,6 +7,7 @@ import { ErrorCode, type NatsConnection, type Subscription } from 'nats';
 import {
   PROTOCOL_VERSION,
   gateCommandSubject,
+  parseGateCommand,
   scanSubject,
   tapSubject,
   type CheckpointCredential,
@@ -222,7 +223,8 @@ export interface CommandResponder {
 
 /**
  * The gate's side of `metro.gate.<station>.<gate>.cmd`: it "opens" and acknowledges `{"v":1,"ok":true}`.
- * The handler sees each command; a body that is not JSON is acknowledged with ok:false.
+ * The handler sees each well-formed command; anything else is acknowledged with ok:false and
+ * opens nothing.
  */
 export function respondToCommands(
   nc: Pick<NatsConnection, 'subscribe'>,
@@ -234,14 +236,13 @@ export function respondToCommands(
   const subscription = nc.subscribe(gateCommandSubject(stationId, gateId), {
     callback: (err, msg) => {
       if (err) return;
-      let ack: GateCommandAck;
-      try {
-        const cmd = JSON.parse(decoder.decode(msg.data)) as GateCommand;
+      // Only a well-formed open-once opens: a tap reply or any other JSON sent here does not.
+      const cmd = parseGateCommand(msg.data);
+      let ack: GateCommandAck = { v: 1, ok: false };
+      if (cmd !== null) {
         handler(cmd);
         ack = { v: 1, ok: true };
         acknowledged += 1;
-      } catch {
-        ack = { v: 1, ok: false };
       }
       msg.respond(encoder.encode(JSON.stringify(ack)));
     },

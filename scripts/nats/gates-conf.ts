@@ -15,6 +15,7 @@ import {
   EVENTS,
   GATEWAY_INBOX_PREFIX,
   GATEWAY_SERVICE,
+  PROBE_SUBJECTS,
   SCAN_SUBJECTS,
   TAP_SUBJECTS,
 } from '../../libs/protocol/src/subjects';
@@ -74,6 +75,7 @@ const SERVICE_DISCOVERY = ['$SRV.*', `$SRV.*.${GATEWAY_SERVICE}`, `$SRV.*.${GATE
 export const GATEWAY_SUBSCRIBES = [
   ...SERVICE_DISCOVERY,
   TAP_SUBJECTS,
+  PROBE_SUBJECTS,
   SCAN_SUBJECTS,
   EVENTS.riderRevoked,
   EVENTS.rulesChanged,

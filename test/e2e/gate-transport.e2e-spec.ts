@@ -3,6 +3,7 @@ import {
   EVENTS,
   GATEWAY_INBOX_PREFIX,
   GATEWAY_SERVICE,
+  PROBE_SUBJECTS,
   QUEUE_GROUP,
   SCAN_SUBJECTS,
   TAP_SUBJECTS,
@@ -141,6 +142,11 @@ describe('gate subjects on the Nest transport', () => {
       expect.arrayContaining([
         expect.objectContaining({ name: 'tap', subject: TAP_SUBJECTS, queue_group: QUEUE_GROUP }),
         expect.objectContaining({ name: 'scan', subject: SCAN_SUBJECTS, queue_group: QUEUE_GROUP }),
+        expect.objectContaining({
+          name: 'probe',
+          subject: PROBE_SUBJECTS,
+          queue_group: QUEUE_GROUP,
+        }),
       ]),
     );
     const stats = json.decode((await nc.request(`$SRV.STATS.${GATEWAY_SERVICE}`)).data) as {

@@ -5,6 +5,16 @@ export const GATEWAY_SERVICE = 'fare-gateway';
 export const TAP_SUBJECTS = 'metro.gate.*.*.tap';
 export const SCAN_SUBJECTS = 'metro.checkpoint.*.*.scan';
 
+/**
+ * Probes: a tap body sent here is answered as that tap would be (same rules, same checks of the
+ * credential and health), but nothing is recorded, claimed or opened. Not in the published spec
+ * (which lets a later version add subjects); for operators and monitoring, not for gates.
+ */
+export const PROBE_SUBJECTS = 'metro.probe.*.*.tap';
+
+export const probeSubject = (stationId: string, gateId: string): string =>
+  `metro.probe.${stationId}.${gateId}.tap`;
+
 export const tapSubject = (stationId: string, gateId: string): string =>
   `metro.gate.${stationId}.${gateId}.tap`;
 export const scanSubject = (stationId: string, deviceId: string): string =>
@@ -31,6 +41,13 @@ export const EVENTS = {
 export type SubjectAddress =
   | { kind: 'tap'; stationId: string; gateId: string }
   | { kind: 'scan'; stationId: string; deviceId: string };
+
+/** A probe subject read as the tap subject it stands for; null when it is not one. */
+export function parseProbeSubject(subject: string): (SubjectAddress & { kind: 'tap' }) | null {
+  const t = subject.split('.');
+  if (t.length !== 5 || t[0] !== 'metro' || t[1] !== 'probe' || t[4] !== 'tap') return null;
+  return { kind: 'tap', stationId: t[2], gateId: t[3] };
+}
 
 /** Parses a gate or checkpoint subject; null when it is not one. */
 export function parseSubject(subject: string): SubjectAddress | null {

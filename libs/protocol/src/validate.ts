@@ -1,9 +1,16 @@
 import type { SubjectAddress } from './subjects';
-import type { CheckpointCredential, GateCredential, ScanRequest, TapRequest } from './types';
+import type {
+  CheckpointCredential,
+  GateCommand,
+  GateCredential,
+  ScanRequest,
+  TapRequest,
+} from './types';
 
 import {
   ID_NUMBER_PATTERN,
   ID_PATTERN,
+  LONG_ID_PATTERN,
   MEDIUM_NO_PATTERN,
   TAP_ID_PATTERN,
   mustMatch,
@@ -189,4 +196,28 @@ export function parseScanRequest(
       credential,
     },
   };
+}
+
+/** Reasons a staff member may give for `open-once`; the gate shows or logs them, nothing else. */
+export const OPEN_ONCE_REASONS = [
+  'staff-verified',
+  'accessibility',
+  'emergency',
+  'equipment',
+] as const;
+
+/**
+ * A gate command as a gate must read it: exactly `{"v":1,"cmd":"open-once","passId":…,"reason":…}`.
+ * Anything else (a tap reply, a broadcast, any other JSON) is null, and a gate opens on nothing but
+ * a well-formed command.
+ */
+export function parseGateCommand(bytes: Uint8Array | string): GateCommand | null {
+  const o = decodeJson(bytes);
+  if (typeof o === 'string') return null;
+  const keys = Object.keys(o).sort().join(',');
+  if (keys !== 'cmd,passId,reason,v') return null;
+  if (o.v !== 1 || o.cmd !== 'open-once') return null;
+  if (typeof o.passId !== 'string' || !LONG_ID_PATTERN.test(o.passId)) return null;
+  if (!(OPEN_ONCE_REASONS as readonly unknown[]).includes(o.reason)) return null;
+  return { v: 1, cmd: 'open-once', passId: o.passId, reason: o.reason as string };
 }

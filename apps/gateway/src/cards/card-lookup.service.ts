@@ -20,7 +20,12 @@ export interface TapPlace {
   tapId: string;
   /** The tap's deadline on performance.now(): a health lookup never waits past it. */
   deadlineMs?: number;
+  /** A probe: a staff pass that would be claimed is only looked at, never claimed. */
+  probe?: boolean;
 }
+
+/** The pass id a probe "claims": no pass has it. */
+const PROBE_PASS = '';
 
 /** Same shape as the tap service's established facts, plus a claimed staff pass. */
 export interface MediumFacts {
@@ -156,7 +161,7 @@ export class CardLookupService {
 
   /** After the tap: a claimed pass stays used only if the tap opened. */
   async settle(passId: string, opened: boolean): Promise<void> {
-    if (opened) return;
+    if (opened || passId === PROBE_PASS) return;
     try {
       await this.passes.release(passId);
     } catch (e) {
@@ -169,6 +174,8 @@ export class CardLookupService {
     boundTo: string[],
     now: number,
   ): Promise<{ passId: string | null } | 'record-unavailable'> {
+    // The lookup saw a usable pass; a probe answers as if claimed, and claims nothing.
+    if (at.probe === true) return { passId: PROBE_PASS };
     try {
       const passId = await this.passes.claim(
         at.stationId,

@@ -1,6 +1,13 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
-import { EVENTS, SCAN_SUBJECTS, TAP_SUBJECTS, type GateReply, type WireBody } from '@app/protocol';
+import {
+  EVENTS,
+  PROBE_SUBJECTS,
+  SCAN_SUBJECTS,
+  TAP_SUBJECTS,
+  type GateReply,
+  type WireBody,
+} from '@app/protocol';
 import { GateService } from './gate.service';
 import { endpoint, type GateContext } from './gate.transport';
 
@@ -17,6 +24,11 @@ export class GateController {
   @MessagePattern(SCAN_SUBJECTS, endpoint('scan'))
   scan(@Payload() body: WireBody, @Ctx() ctx: GateContext): Promise<GateReply> {
     return this.gate.scan(ctx.subject, body, ctx.arrivedAtMs);
+  }
+
+  @MessagePattern(PROBE_SUBJECTS, endpoint('probe'))
+  probe(@Payload() body: WireBody, @Ctx() ctx: GateContext): Promise<GateReply> {
+    return this.gate.probe(ctx.subject, body, ctx.arrivedAtMs);
   }
 
   @EventPattern(EVENTS.authorityStatusChanged)

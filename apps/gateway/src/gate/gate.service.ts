@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
 import {
+  parseProbeSubject,
   parseScanRequest,
   parseSubject,
   parseTapRequest,
@@ -55,6 +56,19 @@ export class GateService implements OnApplicationBootstrap {
     return this.answer(parsed.value, arrivedAtMs);
   }
 
+  /** A tap sent to `metro.probe.<station>.<gate>.tap`: answered, recorded nowhere, fed to no console. */
+  probe(subject: string, body: WireBody, arrivedAtMs: number): Promise<GateReply> {
+    const addr = parseProbeSubject(subject);
+    const parsed = addr ? parseTapRequest(addr, body) : null;
+    if (!parsed || !parsed.ok) return Promise.resolve(this.malformed(subject, parsed, 'probe'));
+    return this.taps.probe(parsed.value, arrivedAtMs).catch((e: unknown) => {
+      this.log.error({ tapId: parsed.value.tapId, err: (e as Error).message }, 'probe failed');
+      return reply(noPolicy(parsed.value.tapId, this.clock.now()), 'see-staff', [
+        'RECORD_UNAVAILABLE',
+      ]);
+    });
+  }
+
   /** A broadcast is a hint to drop what we hold for this consent, never an instruction. */
   statusChanged(body: WireBody): void {
     const consentId = this.consentId(body);
@@ -77,7 +91,7 @@ export class GateService implements OnApplicationBootstrap {
   private malformed(
     subject: string,
     parsed: { tapId?: string; error: string } | null,
-    what: 'tap' | 'scan',
+    what: 'tap' | 'scan' | 'probe',
   ): GateReply {
     this.metrics.malformed.inc();
     this.log.warn(

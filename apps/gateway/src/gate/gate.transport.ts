@@ -3,7 +3,7 @@ import { BaseRpcContext, Server, type CustomTransportStrategy } from '@nestjs/mi
 import type { MessageHandler } from '@nestjs/microservices';
 import type { Msg, NatsConnection, Service, Subscription } from 'nats';
 import { isObservable, lastValueFrom } from 'rxjs';
-import { decodeWireBody, parseSubject, type WireBody } from '@app/protocol';
+import { decodeWireBody, parseProbeSubject, parseSubject, type WireBody } from '@app/protocol';
 import type { Logger } from '../common/logger';
 
 /** What a gate handler is given besides the body: where it came from and when it arrived. */
@@ -38,6 +38,8 @@ export function inboxReplyPolicy(
   return (subject, reply) => {
     if (!reply.startsWith('_INBOX.') || reply.startsWith(own)) return false;
     if (mode === 'any-inbox') return true;
+    // Probes come from operators' tools, not devices, and open nothing: any inbox will do.
+    if (parseProbeSubject(subject) !== null) return true;
     const addr = parseSubject(subject);
     if (addr === null) return false;
     const device = addr.kind === 'tap' ? addr.gateId : addr.deviceId;

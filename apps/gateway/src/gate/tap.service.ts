@@ -67,6 +67,21 @@ export class TapService {
     );
   }
 
+  /**
+   * A probe: the reply this tap would get from the same rules, credential and health checks,
+   * with nothing recorded, claimed or opened (no receipt, no check-in, no staff pass, no
+   * ride-code use). What only the commit decides (a replayed code, passback) is not checked.
+   */
+  probe(req: TapRequest, arrivedAtMs: number): Promise<GateReply> {
+    const deadlineMs = arrivedAtMs + this.config.tapDeadlineMs;
+    return beforeDeadline(
+      this.decideTap(req, deadlineMs, true),
+      deadlineMs,
+      () => this.late(req, arrivedAtMs),
+      this.timer,
+    );
+  }
+
   /** The deadline passed first; what was still running can no longer open the gate. */
   private late(req: TapRequest, arrivedAtMs: number): GateReply {
     const ctx = noPolicy(req.tapId, this.clock.now());
@@ -79,7 +94,7 @@ export class TapService {
     return out;
   }
 
-  private async decideTap(req: TapRequest, deadlineMs: number): Promise<GateReply> {
+  private async decideTap(req: TapRequest, deadlineMs: number, probe = false): Promise<GateReply> {
     const started = performance.now();
     const now = this.clock.now();
     const { rules, hash } = this.rules.forTap(req.stationId, now);
@@ -89,7 +104,13 @@ export class TapService {
       policyVersion: rules.id,
       policyHash: hash,
     };
-    const at = { stationId: req.stationId, gateId: req.gateId, tapId: req.tapId, deadlineMs };
+    const at = {
+      stationId: req.stationId,
+      gateId: req.gateId,
+      tapId: req.tapId,
+      deadlineMs,
+      probe,
+    };
     const est = await this.establish(req.credential, req.mode, rules, now, at);
     const established = performance.now();
     if (est === 'record-unavailable')
@@ -101,6 +122,7 @@ export class TapService {
       rules,
       now,
     });
+    if (probe) return this.done(req, decisionReply(ctx, decision), started, undefined, 'probe');
     // Shadow rollout: the same facts under scheduled versions, counted in memory only.
     this.shadow.observe(
       req.stationId,
@@ -147,9 +169,11 @@ export class TapService {
     out: GateReply,
     started: number,
     phases?: { establishMs: number; commitMs?: number },
+    what: 'tap' | 'probe' = 'tap',
   ): GateReply {
     const ms = performance.now() - started;
-    this.metrics.observeDecision(out.outcome, out.reasons, ms);
+    // A probe is no rider's decision: it stays out of the decision metrics.
+    if (what === 'tap') this.metrics.observeDecision(out.outcome, out.reasons, ms);
     this.log.info(
       {
         tapId: req.tapId,
@@ -163,7 +187,7 @@ export class TapService {
         establishMs: phases && round2(phases.establishMs),
         commitMs: phases?.commitMs !== undefined ? round2(phases.commitMs) : undefined,
       },
-      'tap decided',
+      `${what} decided`,
     );
     return out;
   }

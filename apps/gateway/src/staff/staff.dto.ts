@@ -18,6 +18,7 @@ import {
   ID_NUMBER_PATTERN,
   ID_PATTERN,
   MEDIUM_NO_PATTERN,
+  OPEN_ONCE_REASONS,
   REASONS,
   mustMatch,
   notAnIdNumber,
@@ -197,7 +198,8 @@ export class PassDto {
   @ApiProperty() verificationId!: string;
 }
 
-export const OPEN_REASONS = ['staff-verified', 'accessibility', 'emergency', 'equipment'] as const;
+/** What a gate accepts in `open-once` (libs/protocol). */
+export const OPEN_REASONS = OPEN_ONCE_REASONS;
 
 export class RemoteOpenDto {
   @ApiProperty({ enum: OPEN_REASONS, description: 'Sent to the gate; never a health value' })
