@@ -32,7 +32,13 @@ class FakeAuthority {
 /** Links in memory; what a revocation does to them is the directory's own business. */
 class FakeConsents {
   readonly links = new Map<string, string>();
-  consentOf(riderId: string): Promise<string | null> {
+  /** How often a rider's consent was read. */
+  read = 0;
+  /** The database cannot say (what the real directory answers with `undefined`). */
+  down = false;
+  consentOf(riderId: string): Promise<string | null | undefined> {
+    this.read++;
+    if (this.down) return Promise.resolve(undefined);
     return Promise.resolve(this.links.get(riderId) ?? null);
   }
   evictConsent(consentId: string): void {
@@ -118,5 +124,73 @@ describe('RiderFactsService: warm taps', () => {
     await s.facts.warm('nobody', CODE_END);
     expect(s.authority.asked).toBe(0);
     expect(s.health.warmCount).toBe(0);
+  });
+});
+
+describe('RiderFactsService.of: consent first, health only when the decision uses it', () => {
+  let s: ReturnType<typeof setup>;
+  beforeEach(() => (s = setup()));
+  afterEach(() => s.health.onModuleDestroy());
+
+  it.each([
+    ['an exit', 'exit', RULES],
+    ['an entry where one code is not enabled', 'entry', { ...RULES, oneCodeEnabled: false }],
+  ] as const)('reads neither consent nor health for %s', async (_name, mode, rules) => {
+    await expect(s.facts.of('r1', mode, rules as RuleVersion)).resolves.toEqual({
+      kind: 'rider',
+      authorized: true,
+      health: null,
+    });
+    expect({ consentsRead: s.consents.read, authorityAsked: s.authority.asked }).toEqual({
+      consentsRead: 0,
+      authorityAsked: 0,
+    });
+  });
+
+  it('reads no health for a rider without a consent: not authorized', async () => {
+    await expect(s.facts.of('stranger', 'entry', RULES)).resolves.toEqual({
+      kind: 'rider',
+      authorized: false,
+      health: null,
+    });
+    expect(s.consents.read).toBe(1);
+    expect(s.authority.asked).toBe(0);
+  });
+
+  it("answers 'record-unavailable' when the database cannot say whether the rider consented", async () => {
+    s.consents.down = true;
+    await expect(s.facts.of('r1', 'entry', RULES)).resolves.toBe('record-unavailable');
+    expect(s.authority.asked).toBe(0);
+  });
+
+  it('looks the status up for an authorized entry', async () => {
+    await expect(s.facts.of('r1', 'entry', RULES)).resolves.toMatchObject({
+      kind: 'rider',
+      authorized: true,
+      health: { kind: 'fresh', facts: { colour: 'green' } },
+    });
+    expect(s.authority.asked).toBe(1);
+  });
+
+  it('forgets a consent the authority no longer knows: this tap and the next are not authorized', async () => {
+    s.authority.statuses.delete('c1');
+    const unknown = { kind: 'rider', authorized: false, health: null };
+    await expect(s.facts.of('r1', 'entry', RULES)).resolves.toEqual(unknown);
+    expect(s.consents.links.has('r1')).toBe(false);
+    await expect(s.facts.of('r1', 'entry', RULES)).resolves.toEqual(unknown);
+    expect(s.authority.asked).toBe(1);
+  });
+
+  it.each([
+    ['the operator bound, with time to spare', 10_000, 250],
+    ['the time left before the tap deadline', 40, 40],
+    ['at least 1 ms, once the deadline has passed', -5, 1],
+  ])('bounds the lookup by %s', async (_name, leftMs, expected) => {
+    const lookup = jest.spyOn(s.health, 'lookup');
+    // Whole milliseconds ahead of now, so the budget is exact to within the call's own time.
+    await s.facts.of('r1', 'entry', RULES, performance.now() + leftMs);
+    const budget = lookup.mock.calls[0][1];
+    expect(budget).toBeLessThanOrEqual(expected);
+    expect(budget).toBeGreaterThanOrEqual(Math.max(1, expected - 20));
   });
 });

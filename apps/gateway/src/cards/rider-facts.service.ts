@@ -1,5 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import type { CredentialFacts, HealthFacts, RuleVersion } from '@app/decision';
+import {
+  needsHealthLookup,
+  type CredentialFacts,
+  type HealthFacts,
+  type RuleVersion,
+} from '@app/decision';
 import { HealthStatusService } from '../health-link/health-status.service';
 import { ConsentDirectory } from '../riders/consent-directory';
 
@@ -71,10 +76,13 @@ export class RiderFactsService {
     rules: RuleVersion,
     deadlineMs = Infinity,
   ): Promise<RiderFacts | 'record-unavailable'> {
-    if (mode === 'exit' || !rules.oneCodeEnabled)
+    // The decision's own rule for when health data is used: not even the consent is read
+    // when no consent could make it needed (an exit, a station without one code).
+    if (!needsHealthLookup(mode, rules, true))
       return { kind: 'rider', authorized: true, health: null };
     const consentId = await this.consents.consentOf(riderId);
     if (consentId === undefined) return 'record-unavailable';
+    // Not authorized: needsHealthLookup is false, and no health data is read.
     if (consentId === null) return { kind: 'rider', authorized: false, health: null };
     const budgetMs = Math.min(
       rules.healthServiceFallback.timeoutMs,
