@@ -13,6 +13,7 @@ import {
   type TestStack,
 } from '../support/stack';
 import type { RunningAuthority } from '../../apps/health-authority/src/app';
+import { countAuthorityRequests } from '../support/authority-requests';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -216,17 +217,28 @@ describe('transit cards, 保通卡 and tickets at the gate', () => {
         .set(await operator())
         .expect(200);
       expect(got.body.validUntil).toMatch(/\+08:00$/);
+      const r = await rider(gw.url, authority.url, healthy(now()));
       // The health service is down: a guarantee pass card does not need it.
       await request(authority.url)
         .put('/v1/admin/faults')
         .set('x-api-key', AUTHORITY_KEY)
         .send({ delayMs: 0, unavailable: true })
         .expect(204);
+      const asked = countAuthorityRequests(authority);
       try {
-        const opened = await gateTap(card(cardNo), { stationId: NOT_PILOT });
+        // At a pilot station, where a linked rider's tap does look the status up.
+        const opened = await gateTap(card(cardNo), { stationId: PILOT });
         expectReply(opened, 'open', []);
         expect(opened.checkInId).toEqual(expect.any(String));
+        expect(asked.take()).toEqual([]);
+        // The count sees lookups: a ride code at the same station asks (and finds it down).
+        const code = await rideCode(gw.url, r.riderId);
+        await gateTap({ kind: 'ride-code', code }, { stationId: PILOT });
+        expect(asked.take()).toEqual(
+          expect.arrayContaining([expect.stringMatching(/^(GET|POST) \/v1\/consents\//)]),
+        );
       } finally {
+        asked.stop();
         await request(authority.url)
           .delete('/v1/admin/faults')
           .set('x-api-key', AUTHORITY_KEY)

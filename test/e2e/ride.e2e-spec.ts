@@ -3,7 +3,7 @@ import request from 'supertest';
 import { Client } from 'pg';
 import type { NatsConnection } from 'nats';
 import { SignJWT } from 'jose';
-import { REASON_OUTCOME, type GateReply } from '@app/protocol';
+import { REASON_OUTCOME, formatShanghai, type GateReply } from '@app/protocol';
 import { asRider, healthy, person, rideCode, rider } from '../support/factories';
 import {
   rawRequest,
@@ -12,9 +12,12 @@ import {
   type GatewayUnderTest,
   bearer,
   startStack,
+  testDatabaseUrl,
   type TestStack,
 } from '../support/stack';
 import type { RunningAuthority } from '../../apps/health-authority/src/app';
+import { countAuthorityRequests } from '../support/authority-requests';
+import { holdCommits } from '../support/held-commit';
 
 const HOUR = 3_600_000;
 const PILOT = 'S0312'; // line 3: one-code riding enabled by the seeded rules
@@ -56,7 +59,30 @@ describe('the one-code ride over raw NATS and HTTP', () => {
 
   it('opens for a healthy authorized rider and commits the check-in before replying', async () => {
     const r = await rider(gw.url, authority.url, healthy(now()));
-    const reply = await rideTap(r.riderId);
+    const gateId = gate();
+    const code = await rideCode(gw.url, r.riderId);
+    // The gate's COMMIT is held: no reply may come while the row is not yet durable.
+    const held = await holdCommits(testDatabaseUrl(), gateId);
+    let replied = false;
+    let reply: GateReply;
+    try {
+      const pending = tap(nc, {
+        stationId: PILOT,
+        gateId,
+        credential: { kind: 'ride-code', code },
+      }).then((x) => {
+        replied = true;
+        return x;
+      });
+      while ((await held.waiting()) === 0) await new Promise((r) => setImmediate(r));
+      // The transaction is at COMMIT now; a reply sent before it would be here already.
+      await new Promise((r) => setTimeout(r, 100));
+      expect(replied).toBe(false);
+      await held.release();
+      reply = await pending;
+    } finally {
+      await held.remove();
+    }
     expectReply(reply, 'open', []);
     expect(reply.policyVersion).toBe('rv-20220601-pilot');
     const row = await db.query(
@@ -121,7 +147,20 @@ describe('the one-code ride over raw NATS and HTTP', () => {
 
   it('answers NOT_AUTHORIZED without linkage, and never asks the authority', async () => {
     const r = await rider(gw.url, authority.url, { ...healthy(now()), authorized: false });
-    expectReply(await rideTap(r.riderId), 'see-staff', ['NOT_AUTHORIZED']);
+    const linked = await rider(gw.url, authority.url, healthy(now()));
+    const asked = countAuthorityRequests(authority);
+    try {
+      // From minting the code to the gate's answer, at a pilot station where lookups happen.
+      expectReply(await rideTap(r.riderId), 'see-staff', ['NOT_AUTHORIZED']);
+      expect(asked.take()).toEqual([]);
+      // The same steps for a linked rider do reach the authority: the count sees lookups.
+      expectReply(await rideTap(linked.riderId), 'open', []);
+      expect(asked.take()).toEqual(
+        expect.arrayContaining([expect.stringMatching(/^(GET|POST) \/v1\/consents\//)]),
+      );
+    } finally {
+      asked.stop();
+    }
   });
 
   it('answers ONE_CODE_NOT_ENABLED where the pilot does not run', async () => {
@@ -454,14 +493,35 @@ describe('the one-code ride over raw NATS and HTTP', () => {
     });
 
     it('logs each tap with its tapId and no health values', async () => {
-      const r = await rider(gw.url, authority.url, { negativeTestsAt: [now() - 7 * HOUR] });
+      // A sampling time with its own milliseconds, so any rendering of it is recognisable.
+      const sampledAt = now() - 7 * HOUR - 321;
+      const r = await rider(gw.url, authority.url, { negativeTestsAt: [sampledAt] });
       const tapId = uniqueId('logged-');
-      await rideTap(r.riderId, { tapId, temperatureC: 36.4321 });
+      // Opens: the gateway read the test result (without it the tap would be TEST_MISSING).
+      expectReply(await rideTap(r.riderId, { tapId, temperatureC: 36.4321 }), 'open', []);
       const line = gw.logs.lines.find((l) => l.includes(tapId));
       expect(line).toBeDefined();
       expect(JSON.parse(line as string)).toMatchObject({ tapId, outcome: 'open' });
-      expect(gw.logs.text).not.toContain('36.4321');
-      expect(gw.logs.text).not.toContain(r.idNumber);
+      // A yellow code: the gateway read the colour (the reason says so), and logs only the reason.
+      const y = await rider(gw.url, authority.url, {
+        colour: 'yellow',
+        negativeTestsAt: [now() - 5 * HOUR],
+      });
+      const yellowTap = uniqueId('logged-');
+      expectReply(await rideTap(y.riderId, { tapId: yellowTap }), 'see-staff', [
+        'HEALTH_CODE_NOT_GREEN',
+      ]);
+      expect(gw.logs.lines.some((l) => l.includes(yellowTap))).toBe(true);
+
+      const text = gw.logs.text;
+      expect(text).not.toContain('36.4321');
+      expect(text).not.toContain(r.idNumber);
+      expect(text).not.toContain(y.idNumber);
+      for (const t of [formatShanghai(sampledAt), new Date(sampledAt).toISOString()])
+        expect(text).not.toContain(t.slice(0, 19)); // to the second, whatever the offset
+      expect(text).not.toContain(String(sampledAt));
+      expect(text).not.toMatch(/yellow/i);
+      expect(text).not.toMatch(/"(colour|color|sampledAt|latestNegativeSampledAt|latestTest)"/);
     });
   });
 });
