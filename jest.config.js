@@ -15,7 +15,11 @@ const base = {
 };
 // Tiers that start real servers get a longer bound per test (test/support/server-timeout.ts):
 // jest ignores `testTimeout` inside a project, so a setup file sets it.
-const servers = { ...base, setupFilesAfterEnv: ['<rootDir>/test/support/server-timeout.ts'] };
+const servers = {
+  ...base,
+  testEnvironment: '<rootDir>/test/support/server-environment.ts',
+  setupFilesAfterEnv: ['<rootDir>/test/support/server-timeout.ts'],
+};
 module.exports = {
   projects: [
     {

@@ -18,6 +18,7 @@ import { startGateway, type RunningGateway } from '../../apps/gateway/src/bootst
 import { loadConfig, type GatewayConfig } from '../../apps/gateway/src/config';
 import type { Clock } from '../../apps/gateway/src/common/clock';
 import { randomIdNumber, testDatabaseUrl, testNatsUrl, uniqueId } from './db';
+import type { OpenServers } from './server-environment';
 
 export const AUTHORITY_KEY = 'test-authority-key';
 const json = JSONCodec<unknown>();
@@ -37,10 +38,26 @@ export class LogCapture extends Writable {
   }
 }
 
+/** A server the test environment closes at the end of the file if the file did not. */
+function tracked<T extends { close(): Promise<void> }>(server: T): T {
+  const open = ((globalThis as OpenServers).__openServers ??= new Set());
+  const close = server.close.bind(server);
+  const closable = Object.assign(server, {
+    close: () => {
+      open.delete(closable);
+      return close();
+    },
+  });
+  open.add(closable);
+  return closable;
+}
+
 export async function startAuthority(): Promise<RunningAuthority> {
-  return bootstrapAuthority(
-    { port: 0, host: '127.0.0.1', natsUrl: natsUrl(), apiKey: AUTHORITY_KEY, logLevel: 'silent' },
-    pino({ level: 'silent' }),
+  return tracked(
+    await bootstrapAuthority(
+      { port: 0, host: '127.0.0.1', natsUrl: natsUrl(), apiKey: AUTHORITY_KEY, logLevel: 'silent' },
+      pino({ level: 'silent' }),
+    ),
   );
 }
 
@@ -93,7 +110,7 @@ export async function startTestGateway(
     rideCodeKeys: opts.keys ?? (await testKeys()),
     accessVerifier: await accessVerifier(await testAccessKeys()),
   });
-  return { ...gw, config, logs };
+  return tracked({ ...gw, config, logs });
 }
 
 export async function natsClient(): Promise<NatsConnection> {
