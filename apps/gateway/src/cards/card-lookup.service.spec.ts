@@ -1,0 +1,314 @@
+import pino from 'pino';
+import type { RuleVersion } from '@app/decision';
+import { fixedClock } from '../common/clock';
+import type { PassesRepository } from '../staff/passes.repository';
+import { CardLookupService, type TapPlace } from './card-lookup.service';
+import type { CardStatus, CardsRepository, PlaceKey, TicketStatus } from './cards.repository';
+import type { RiderFacts, RiderFactsService } from './rider-facts.service';
+
+const T0 = Date.parse('2022-06-01T08:00:00+08:00');
+const MIN = 60_000;
+const RULES = { dayTicketClearanceMinutes: 30 } as unknown as RuleVersion;
+const AT: TapPlace = { stationId: 'S0312', gateId: 'G07', tapId: 'tap-00000001' };
+
+const card = (over: Partial<CardStatus> = {}): CardStatus => ({
+  riderId: null,
+  blocked: false,
+  guarantee: null,
+  hasPass: false,
+  ...over,
+});
+const ticket = (over: Partial<TicketStatus> = {}): TicketStatus => ({
+  ticket: null,
+  clearedAt: null,
+  hasPass: false,
+  ...over,
+});
+
+/** The registry in memory: one status per number, and every batch it was asked for. */
+class FakeCards {
+  readonly cards = new Map<string, CardStatus>();
+  readonly tickets = new Map<string, TicketStatus>();
+  readonly batches: PlaceKey[][] = [];
+  down = false;
+  cardStatuses(keys: PlaceKey[]): Promise<CardStatus[]> {
+    this.batches.push(keys);
+    if (this.down) return Promise.reject(new Error('connection refused'));
+    return Promise.resolve(keys.map((k) => this.cards.get(k.no) ?? card()));
+  }
+  ticketStatuses(keys: PlaceKey[]): Promise<TicketStatus[]> {
+    this.batches.push(keys);
+    if (this.down) return Promise.reject(new Error('connection refused'));
+    return Promise.resolve(keys.map((k) => this.tickets.get(k.no) ?? ticket()));
+  }
+}
+
+/** Staff passes in memory: one unused pass per bound medium or gate, claimed at most once. */
+class FakePasses {
+  readonly unused = new Map<string, string>();
+  readonly claims: { stationId: string; boundTo: string[]; at: number; tap: string }[] = [];
+  readonly released: string[] = [];
+  down = false;
+  claim(stationId: string, boundTo: string[], at: Date, tap: string): Promise<string | null> {
+    this.claims.push({ stationId, boundTo, at: at.getTime(), tap });
+    if (this.down) return Promise.reject(new Error('connection refused'));
+    for (const b of boundTo) {
+      const id = this.unused.get(b);
+      if (id !== undefined) {
+        this.unused.delete(b);
+        return Promise.resolve(id);
+      }
+    }
+    return Promise.resolve(null);
+  }
+  release(id: string): Promise<void> {
+    if (this.down) return Promise.reject(new Error('connection refused'));
+    this.released.push(id);
+    return Promise.resolve();
+  }
+}
+
+/** A rider's facts as RiderFactsService would give them, and what it was asked. */
+class FakeRiders {
+  answer: RiderFacts | 'record-unavailable' = { kind: 'rider', authorized: true, health: null };
+  readonly asked: { riderId: string; mode: string; deadlineMs?: number }[] = [];
+  of(riderId: string, mode: 'entry' | 'exit', _rules: RuleVersion, deadlineMs?: number) {
+    this.asked.push({ riderId, mode, deadlineMs });
+    return Promise.resolve(this.answer);
+  }
+}
+
+function setup() {
+  const clock = fixedClock(T0);
+  const repo = new FakeCards();
+  const passes = new FakePasses();
+  const riders = new FakeRiders();
+  const lookups = new CardLookupService(
+    repo as unknown as CardsRepository,
+    passes as unknown as PassesRepository,
+    riders as unknown as RiderFactsService,
+    pino({ level: 'silent' }),
+  );
+  return { clock, repo, passes, riders, lookups };
+}
+
+describe('CardLookupService: cards at the gate', () => {
+  let s: ReturnType<typeof setup>;
+  beforeEach(() => (s = setup()));
+
+  const tapCard = (no: string, mode: 'entry' | 'exit' = 'entry', at = AT) =>
+    s.lookups.card(no, mode, RULES, s.clock.now(), at);
+
+  it('refuses a blocked card without asking for its rider or claiming a pass', async () => {
+    s.repo.cards.set('C1', card({ blocked: true, riderId: 'r1', hasPass: true }));
+    await expect(tapCard('C1')).resolves.toMatchObject({
+      facts: { kind: 'rejected', reason: 'CARD_BLOCKED' },
+      traveller: 'card:C1',
+      riderId: null,
+    });
+    expect({ riders: s.riders.asked, claims: s.passes.claims }).toEqual({ riders: [], claims: [] });
+  });
+
+  it("answers a linked card with its rider's facts, within the tap's deadline", async () => {
+    s.repo.cards.set('C1', card({ riderId: 'r1' }));
+    const r = await tapCard('C1', 'entry', { ...AT, deadlineMs: 1234.5 });
+    expect(r).toEqual({
+      facts: { kind: 'rider', authorized: true, health: null },
+      traveller: 'rider:r1',
+      riderId: 'r1',
+      medium: 'card:C1',
+      jti: null,
+    });
+    expect(s.riders.asked).toEqual([{ riderId: 'r1', mode: 'entry', deadlineMs: 1234.5 }]);
+  });
+
+  it("passes on record-unavailable when the rider's facts cannot be established", async () => {
+    s.repo.cards.set('C1', card({ riderId: 'r1' }));
+    s.riders.answer = 'record-unavailable';
+    await expect(tapCard('C1')).resolves.toBe('record-unavailable');
+  });
+
+  it.each([
+    ['one ms before the guarantee starts', 'venue-check', -1],
+    ['the instant it starts', 'guarantee-pass', 0],
+    ['its last ms', 'guarantee-pass', 60 * MIN - 1],
+    ['the instant it ends', 'venue-check', 60 * MIN],
+  ])('an unlinked guarantee card %s: %s', async (_name, kind, offset) => {
+    s.repo.cards.set('C1', card({ guarantee: { from: T0, until: T0 + 60 * MIN } }));
+    s.clock.set(T0 + offset);
+    await expect(tapCard('C1')).resolves.toMatchObject({ facts: { kind }, riderId: null });
+  });
+
+  it('sends an unknown card to the venue check', async () => {
+    await expect(tapCard('C-unknown')).resolves.toMatchObject({
+      facts: { kind: 'venue-check' },
+      traveller: 'card:C-unknown',
+    });
+  });
+
+  it("claims a staff pass on entry, bound to the card or the gate, and clears the card's rider", async () => {
+    s.repo.cards.set('C1', card({ riderId: 'r1', hasPass: true }));
+    s.passes.unused.set('gate:G07', 'pass-1');
+    await expect(tapCard('C1')).resolves.toEqual({
+      facts: { kind: 'cleared' },
+      traveller: 'rider:r1',
+      riderId: 'r1',
+      medium: 'card:C1',
+      jti: null,
+      passId: 'pass-1',
+    });
+    expect(s.passes.claims).toEqual([
+      { stationId: 'S0312', boundTo: ['card:C1', 'gate:G07'], at: T0, tap: 'G07/tap-00000001' },
+    ]);
+    // A pass clears the rider without a health lookup.
+    expect(s.riders.asked).toEqual([]);
+  });
+
+  it('claims no pass on exit', async () => {
+    s.repo.cards.set('C1', card({ hasPass: true }));
+    s.passes.unused.set('card:C1', 'pass-1');
+    await expect(tapCard('C1', 'exit')).resolves.toMatchObject({ facts: { kind: 'venue-check' } });
+    expect(s.passes.claims).toEqual([]);
+  });
+
+  it('falls back to the rider when another tap took the pass first', async () => {
+    s.repo.cards.set('C1', card({ riderId: 'r1', hasPass: true }));
+    await expect(tapCard('C1')).resolves.toMatchObject({ facts: { kind: 'rider' } });
+    expect(s.passes.claims).toHaveLength(1);
+    expect(s.riders.asked).toHaveLength(1);
+  });
+
+  it('answers record-unavailable when the claim fails, rather than guess', async () => {
+    s.repo.cards.set('C1', card({ hasPass: true }));
+    s.passes.down = true;
+    await expect(tapCard('C1')).resolves.toBe('record-unavailable');
+  });
+
+  it('a probe looks at a pass and claims nothing', async () => {
+    s.repo.cards.set('C1', card({ hasPass: true }));
+    s.passes.unused.set('card:C1', 'pass-1');
+    const r = await tapCard('C1', 'entry', { ...AT, probe: true });
+    expect(r).toMatchObject({ facts: { kind: 'cleared' } });
+    expect(s.passes.claims).toEqual([]);
+    if (r === 'record-unavailable' || r.passId === undefined) throw new Error('no pass');
+    await s.lookups.settle(r.passId, false);
+    expect(s.passes.released).toEqual([]);
+  });
+
+  it('answers every tap of a failed batch with record-unavailable', async () => {
+    s.repo.down = true;
+    await expect(Promise.all([tapCard('C1'), tapCard('C2')])).resolves.toEqual([
+      'record-unavailable',
+      'record-unavailable',
+    ]);
+  });
+
+  it('asks for the taps of one event-loop turn in one batch, each with its place and instant', async () => {
+    s.repo.cards.set('C2', card({ blocked: true }));
+    const [a, b] = await Promise.all([
+      tapCard('C1'),
+      tapCard('C2', 'entry', { ...AT, gateId: 'G08' }),
+    ]);
+    expect(a).toMatchObject({ facts: { kind: 'venue-check' } });
+    expect(b).toMatchObject({ facts: { kind: 'rejected' } });
+    expect(s.repo.batches).toEqual([
+      [
+        { no: 'C1', stationId: 'S0312', gateId: 'G07', at: T0 },
+        { no: 'C2', stationId: 'S0312', gateId: 'G08', at: T0 },
+      ],
+    ]);
+  });
+});
+
+describe('CardLookupService: tickets at the gate', () => {
+  let s: ReturnType<typeof setup>;
+  beforeEach(() => (s = setup()));
+
+  type Kind = 'day-ticket' | 'companion-ticket' | 'single-journey';
+  const tapTicket = (kind: Kind, no: string, mode: 'entry' | 'exit' = 'entry') =>
+    s.lookups.ticket({ kind, ticketNo: no }, mode, RULES, s.clock.now(), AT);
+  const dayTicket = (clearedAt: number | null) =>
+    ticket({
+      ticket: { riderId: 'r1', kind: 'day', from: T0, until: T0 + 24 * 60 * MIN },
+      clearedAt,
+    });
+
+  it.each([
+    ['cleared just now', 'cleared', 0],
+    ['cleared 29:59.999 ago', 'cleared', 30 * MIN - 1],
+    ['cleared exactly the window ago', 'venue-check', 30 * MIN],
+  ])('a valid day ticket %s: %s', async (_name, kind, ago) => {
+    s.repo.tickets.set('D1', dayTicket(T0));
+    s.clock.set(T0 + ago);
+    await expect(tapTicket('day-ticket', 'D1')).resolves.toMatchObject({
+      facts: { kind },
+      riderId: 'r1',
+      medium: 'day-ticket:D1',
+      traveller: 'ticket:D1',
+    });
+  });
+
+  it('a day ticket used after it ends is not cleared by an earlier clearance', async () => {
+    const t = dayTicket(T0 + 24 * 60 * MIN - MIN);
+    s.repo.tickets.set('D1', t);
+    s.clock.set(T0 + 24 * 60 * MIN);
+    await expect(tapTicket('day-ticket', 'D1')).resolves.toMatchObject({
+      facts: { kind: 'venue-check' },
+    });
+  });
+
+  it('a day ticket used before it starts is not cleared by a clearance', async () => {
+    s.repo.tickets.set('D1', dayTicket(T0 - 2));
+    s.clock.set(T0 - 1);
+    await expect(tapTicket('day-ticket', 'D1')).resolves.toMatchObject({
+      facts: { kind: 'venue-check' },
+    });
+  });
+
+  it('a clearance never clears a single-journey or companion ticket, and names no rider', async () => {
+    s.repo.tickets.set('X1', dayTicket(T0));
+    for (const kind of ['single-journey', 'companion-ticket'] as const)
+      await expect(tapTicket(kind, 'X1')).resolves.toMatchObject({
+        facts: { kind: 'venue-check' },
+        riderId: null,
+      });
+  });
+
+  it('an exit is a venue check, whatever the ticket', async () => {
+    s.repo.tickets.set('D1', { ...dayTicket(T0), hasPass: true });
+    await expect(tapTicket('day-ticket', 'D1', 'exit')).resolves.toMatchObject({
+      facts: { kind: 'venue-check' },
+    });
+    expect(s.passes.claims).toEqual([]);
+  });
+
+  it('a staff pass for the ticket or the gate clears it', async () => {
+    s.repo.tickets.set('S1', ticket({ hasPass: true }));
+    s.passes.unused.set('ticket:S1', 'pass-9');
+    await expect(tapTicket('single-journey', 'S1')).resolves.toMatchObject({
+      facts: { kind: 'cleared' },
+      passId: 'pass-9',
+    });
+    expect(s.passes.claims[0].boundTo).toEqual(['ticket:S1', 'gate:G07']);
+  });
+});
+
+describe('CardLookupService.settle: a claimed pass stays used only if the tap opened', () => {
+  let s: ReturnType<typeof setup>;
+  beforeEach(() => (s = setup()));
+
+  it('keeps the pass of a tap that opened', async () => {
+    await s.lookups.settle('pass-1', true);
+    expect(s.passes.released).toEqual([]);
+  });
+
+  it('releases the pass of a tap that did not open', async () => {
+    await s.lookups.settle('pass-1', false);
+    expect(s.passes.released).toEqual(['pass-1']);
+  });
+
+  it('never throws when the release fails: the tap has been answered', async () => {
+    s.passes.down = true;
+    await expect(s.lookups.settle('pass-1', false)).resolves.toBeUndefined();
+  });
+});
