@@ -91,17 +91,20 @@ describe('ConsentDirectory', () => {
     const r = await linkedRider();
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
+    let started!: () => void;
+    const reading = new Promise<void>((resolve) => (started = resolve));
     // The real repository, held at the start of its query so the revocation lands meanwhile.
     class HeldRepository extends RidersRepository {
       override async consentsOf(ids: string[]) {
         const read = super.consentsOf(ids);
+        started();
         await held;
         return read;
       }
     }
     const d = directory(new HeldRepository(ds));
     const pending = d.consentOf(r.riderId);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await reading;
     d.evictConsent(r.consentId);
     release();
     await expect(pending).resolves.toBe(r.consentId);
