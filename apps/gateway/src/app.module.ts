@@ -58,6 +58,7 @@ import { NetworkService } from './network/network.service';
 import { OpsController } from './ops/ops.controller';
 import { httpLogParams } from './ops/http-log';
 import { MetricSourcesWiring } from './metric-sources';
+import { ShutdownState } from './ops/shutdown-state';
 import { RideCodeService } from './ride-code/ride-code.service';
 import { RidersController } from './riders/riders.controller';
 import { ConsentDirectory } from './riders/consent-directory';
@@ -182,6 +183,7 @@ export class GatewayModule {
         StationFeed,
         GateService,
         MetricSourcesWiring,
+        ShutdownState,
       ],
     };
   }

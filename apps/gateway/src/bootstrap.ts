@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { ValidationPipe, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
+import helmet, { type HelmetOptions } from 'helmet';
 import { Logger as NestPinoLogger } from 'nestjs-pino';
 import { connect, type NatsConnection } from 'nats';
 import { runMigrations } from '@app/persistence';
@@ -19,7 +20,23 @@ import { GateTransport, inboxReplyPolicy } from './gate/gate.transport';
 import { Metrics } from './ops/metrics';
 import { mountConsole } from './feed/console.static';
 import { startAdminServer } from './ops/admin-server';
+import { buildOpenApi } from './ops/openapi';
+import { ShutdownState } from './ops/shutdown-state';
 import { productionKeyFileRefusals, refuseDevelopmentDefaults, type GatewayConfig } from './config';
+
+/**
+ * helmet's defaults, except: no page may frame the API or its docs, and no upgrade of
+ * plain-HTTP requests, since a gateway on a private network may rightly serve plain HTTP
+ * behind its TLS terminator.
+ */
+const API_HELMET: HelmetOptions = {
+  contentSecurityPolicy: {
+    useDefaults: true,
+    directives: { 'frame-ancestors': ["'none'"], 'upgrade-insecure-requests': null },
+  },
+  frameguard: { action: 'deny' },
+  referrerPolicy: { policy: 'no-referrer' },
+};
 
 /** What `nats micro ls` shows as the service's version. */
 const GATEWAY_VERSION = '1.1.0';
@@ -141,6 +158,8 @@ export async function startGateway(
     { bufferLogs: true, bodyParser: false },
   );
   app.useLogger(app.get(NestPinoLogger));
+  // Security headers on every answer, no X-Powered-By; the consoles set a stricter CSP of their own.
+  app.use(helmet(API_HELMET));
   app.useBodyParser('json', { limit: '16kb' });
   app.useGlobalPipes(
     new ValidationPipe({
@@ -152,17 +171,7 @@ export async function startGateway(
   );
   app.useGlobalFilters(new HttpErrorFilter(logger));
   mountConsole(app, logger);
-  const doc = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('One code to ride: fare-gate gateway')
-      .setDescription(
-        'Rider, operator and staff API. Gates speak gate protocol v1 on NATS (see README).',
-      )
-      .setVersion('1')
-      .addBearerAuth()
-      .build(),
-  );
+  const doc = buildOpenApi(app);
   SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs-json' });
   const metrics = app.get(Metrics);
   const gate = new GateTransport({
@@ -207,9 +216,11 @@ export async function startGateway(
     async close() {
       if (closed) return;
       closed = true;
-      await admin.close();
+      // Readiness answers 503 from here on, while the taps in hand are answered.
+      app.get(ShutdownState).begin();
       await gate.close(); // no new taps; those in hand are answered
       await app.close();
+      await admin.close();
       await nats.drain().catch(() => undefined);
       await db.close();
     },

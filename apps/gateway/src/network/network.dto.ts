@@ -149,6 +149,18 @@ export class NetworkAuditDto {
   })
   action!: string;
   @ApiProperty({ description: 'Line id, station id, or station/device' }) subject!: string;
-  @ApiProperty({ nullable: true, type: Object }) before!: unknown;
-  @ApiProperty({ nullable: true, type: Object }) after!: unknown;
+  @ApiProperty({
+    nullable: true,
+    type: 'object',
+    additionalProperties: true,
+    description: 'The line, station or device as it was before; null when it was created',
+  })
+  before!: unknown;
+  @ApiProperty({
+    nullable: true,
+    type: 'object',
+    additionalProperties: true,
+    description: 'The line, station or device as it is after; null when it was removed',
+  })
+  after!: unknown;
 }

@@ -1,5 +1,5 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import type { NatsConnection } from 'nats';
 import type { Pool } from 'pg';
@@ -7,6 +7,8 @@ import { NATS, PG_POOL } from '../common/tokens';
 import { Public } from '../auth/auth';
 import { RideCodeService } from '../ride-code/ride-code.service';
 import { ConsentDirectory } from '../riders/consent-directory';
+import { JwksDto, LivenessDto, ReadinessDto } from './ops.dto';
+import { ShutdownState } from './shutdown-state';
 
 @ApiTags('operations')
 @Public()
@@ -17,19 +19,27 @@ export class OpsController {
     @Inject(NATS) private readonly nc: NatsConnection,
     private readonly rideCodes: RideCodeService,
     private readonly consents: ConsentDirectory,
+    private readonly shutdown: ShutdownState,
   ) {}
 
   @Get('health')
   @ApiOkResponse({
+    type: ReadinessDto,
     description:
-      'Readiness: 200 when PostgreSQL and NATS answer, else 503. `consentDirectory` says whether ' +
+      'Readiness: 200 when PostgreSQL and NATS answer. `consentDirectory` says whether ' +
       'the in-memory consent ids are still loading (taps are served meanwhile, a query each).',
+  })
+  @ApiServiceUnavailableResponse({
+    type: ReadinessDto,
+    description:
+      'Not ready: PostgreSQL or NATS does not answer (`unavailable`), or the process is ' +
+      'shutting down and finishing the taps in hand (`draining`)',
   })
   async ready(@Res() res: Response): Promise<void> {
     const db = await this.pool
       .query('SELECT 1')
-      .then(() => 'up')
-      .catch(() => 'down');
+      .then(() => 'up' as const)
+      .catch(() => 'down' as const);
     const nats = this.nc.isClosed()
       ? 'down'
       : this.nc.isDraining()
@@ -37,22 +47,25 @@ export class OpsController {
         : this.nc.info
           ? 'up'
           : 'down';
-    const ok = db === 'up' && nats === 'up';
-    res.status(ok ? 200 : 503).json({
-      status: ok ? 'ok' : 'unavailable',
+    const draining = this.shutdown.draining;
+    const ok = !draining && db === 'up' && nats === 'up';
+    const body: ReadinessDto = {
+      status: draining ? 'draining' : ok ? 'ok' : 'unavailable',
       checks: { postgres: db, nats },
       consentDirectory: { loading: this.consents.isLoading, riders: this.consents.size },
-    });
+    };
+    res.status(ok ? 200 : 503).json(body);
   }
 
   @Get('health/live')
-  @ApiOkResponse({ description: 'Liveness: the process answers' })
-  live(): { status: 'ok' } {
+  @ApiOkResponse({ type: LivenessDto, description: 'Liveness: the process answers' })
+  live(): LivenessDto {
     return { status: 'ok' };
   }
 
   @Get('.well-known/jwks.json')
   @ApiOkResponse({
+    type: JwksDto,
     description: 'Public keys that verify ride codes, including rotated-out ones still in use',
   })
   jwks(): ReturnType<RideCodeService['jwks']> {

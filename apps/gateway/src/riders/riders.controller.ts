@@ -20,6 +20,7 @@ import type { Principal } from '@app/access-token';
 import { CallerThrottlerGuard, CurrentPrincipal, Roles } from '../auth/auth';
 import {
   AuthorizeDto,
+  AuthorizedDto,
   RegisterRiderDto,
   RideCodeDto,
   RiderCreatedDto,
@@ -46,11 +47,11 @@ export class RidersController {
   }
 
   @Post(':riderId/authorization')
-  @ApiCreatedResponse({ description: 'Health linkage authorized' })
+  @ApiCreatedResponse({ type: AuthorizedDto, description: 'Health linkage authorized' })
   async authorize(
     @Param('riderId', ParseUUIDPipe) riderId: string,
     @Body() dto: AuthorizeDto,
-  ): Promise<{ authorized: true }> {
+  ): Promise<AuthorizedDto> {
     await this.riders.authorize(riderId, dto.idNumber);
     return { authorized: true };
   }

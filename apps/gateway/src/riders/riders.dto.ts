@@ -34,14 +34,23 @@ export class RideCodeDto {
   @ApiProperty({ description: 'Expiry, ISO-8601 with +08:00' }) expiresAt!: string;
 }
 
+export class AuthorizedDto {
+  @ApiProperty({ enum: [true], description: 'Health linkage is authorized' }) authorized!: true;
+}
+
+export class LatestTestDto {
+  @ApiProperty({ description: 'Sampling time, ISO-8601 with +08:00' }) sampledAt!: string;
+  @ApiProperty({ enum: ['negative', 'positive'] }) result!: 'negative' | 'positive';
+}
+
 export class StatusScreenDto {
   @ApiProperty({ enum: ['green', 'yellow', 'red'] }) colour!: string;
   @ApiProperty({
     nullable: true,
-    type: Object,
+    type: LatestTestDto,
     description: 'Latest test: sampling time and result',
   })
-  latestTest!: { sampledAt: string; result: string } | null;
+  latestTest!: LatestTestDto | null;
   @ApiProperty({
     nullable: true,
     type: String,

@@ -17,6 +17,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { COLOURS, type Colour } from '@app/decision';
+import { DisplayDto } from '../common/display.dto';
 import {
   ID_PATTERN,
   LONG_ID_PATTERN,
@@ -242,7 +243,7 @@ export class PreviewDto {
 export class PreviewResultDto {
   @ApiProperty({ enum: ['open', 'see-staff', 'deny'] }) outcome!: Outcome;
   @ApiProperty({ enum: REASONS, isArray: true }) reasons!: Reason[];
-  @ApiProperty() display!: { zh: string; en: string };
+  @ApiProperty({ type: DisplayDto }) display!: DisplayDto;
   @ApiProperty() at!: string;
   @ApiProperty({ type: RuleVersionDto, description: "The draft (id 'draft') when it governs" })
   version!: RuleVersionDto;
@@ -282,9 +283,14 @@ export class AuditEntryDto {
   @ApiProperty({ nullable: true, type: RuleVersionDto }) after!: RuleVersionDto | null;
 }
 
+export class ShadowDecisionDto {
+  @ApiProperty({ enum: ['open', 'see-staff', 'deny'] }) outcome!: string;
+  @ApiProperty({ enum: REASONS, isArray: true }) reasons!: string[];
+}
+
 export class ShadowTransitionDto {
-  @ApiProperty() from!: { outcome: string; reasons: string[] };
-  @ApiProperty() to!: { outcome: string; reasons: string[] };
+  @ApiProperty({ type: ShadowDecisionDto }) from!: ShadowDecisionDto;
+  @ApiProperty({ type: ShadowDecisionDto }) to!: ShadowDecisionDto;
   @ApiProperty() taps!: number;
 }
 
