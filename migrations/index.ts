@@ -11,6 +11,7 @@ import { NetworkAdministration1700000000080 } from './1700000000080-NetworkAdmin
 import { IdLookups1700000000110 } from './1700000000110-IdLookups';
 import { BroadcastReconciliation1700000000120 } from './1700000000120-BroadcastReconciliation';
 import { CheckinTrace1700000000130 } from './1700000000130-CheckinTrace';
+import { AdmissionFence1700000000140 } from './1700000000140-AdmissionFence';
 
 /** Listed explicitly so ts-node, jest and compiled builds all load the same set. */
 export const MIGRATIONS = [
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   IdLookups1700000000110,
   BroadcastReconciliation1700000000120,
   CheckinTrace1700000000130,
+  AdmissionFence1700000000140,
 ];

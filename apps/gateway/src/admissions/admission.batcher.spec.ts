@@ -26,7 +26,12 @@ const admission = (n: number, traveller = `rider:r${n}`): Admission => ({
 function setup(opts: { commitMs: number; fails?: boolean; batchMax?: number; queueMax?: number }) {
   const timer = manualTimer(0);
   const commits: string[][] = [];
+  const voided: string[][] = [];
   const repo = {
+    voidAdmitted: (items: Admission[]) => {
+      voided.push(items.map((i) => i.tapId));
+      return Promise.resolve(items.length);
+    },
     commit: (items: Admission[]) => {
       commits.push(items.map((i) => i.tapId));
       return new Promise<AdmissionResult[]>((resolve, reject) =>
@@ -67,7 +72,7 @@ function setup(opts: { commitMs: number; fails?: boolean; batchMax?: number; que
       await settle();
     }
   };
-  return { timer, batcher, commits, answers, submit, runTo };
+  return { timer, batcher, commits, voided, answers, submit, runTo };
 }
 
 describe('AdmissionBatcher deadlines', () => {
@@ -83,6 +88,35 @@ describe('AdmissionBatcher deadlines', () => {
     t.submit(admission(1), 100);
     await t.runTo(200);
     expect(t.answers.get('tap-000001')).toEqual({ outcome: row.outcome, atMs: row.atMs });
+    // What committed after its tap was answered is released, and so is what a connection lost
+    // mid-commit may have committed; what was answered open is not.
+    const maybeCommitted = row.commitMs < 10_000 && row.outcome === 'unavailable';
+    expect(t.voided).toEqual(maybeCommitted ? [['tap-000001']] : []);
+  });
+
+  it('tells the database to refuse the commit 20 ms before each tap deadline (the fence)', async () => {
+    const remaining: number[][] = [];
+    const t = setup({ commitMs: 5 });
+    const commit = (t.batcher as unknown as { repo: { commit: (...a: unknown[]) => unknown } })
+      .repo;
+    const original = commit.commit;
+    commit.commit = (...a: unknown[]) => {
+      remaining.push(a[2] as number[]);
+      return original(...a);
+    };
+    t.submit(admission(1), 100);
+    t.submit(admission(2), 300);
+    await t.runTo(50);
+    expect(remaining).toEqual([[100 - 1 - 20, 300 - 1 - 20]]);
+  });
+
+  it('never sends a tap with 20 ms or less left: it is answered at once', async () => {
+    const t = setup({ commitMs: 5 });
+    t.submit(admission(1), 21);
+    t.submit(admission(2), 22);
+    await t.runTo(10);
+    expect(t.answers.get('tap-000001')).toEqual({ outcome: 'unavailable', atMs: 1 });
+    expect(t.commits).toEqual([['tap-000002']]);
   });
 
   it('answers a tap whose deadline has passed at once, and never commits it', async () => {

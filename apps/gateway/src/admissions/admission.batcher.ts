@@ -7,6 +7,7 @@ import { Metrics } from '../ops/metrics';
 import { Counter, Histogram } from 'prom-client';
 import {
   AdmissionsRepository,
+  receiptDevice,
   type Admission,
   type AdmissionResult,
 } from './admissions.repository';
@@ -28,6 +29,28 @@ export type BatcherConfig = Pick<
 >;
 
 const MAX_CONCURRENT_COMMITS = 3;
+
+/**
+ * The database's fence is this much before the tap's deadline: a commit that passes it has this
+ * long to reach the gateway and be answered `open`. One that misses it anyway is voided.
+ */
+export const FENCE_MARGIN_MS = 20;
+
+/** What a voided check-in says about itself. */
+export const VOID_ANSWERED_FIRST = 'committed after its tap was answered';
+
+const VOID_ATTEMPTS = 5;
+
+/**
+ * False when the error proves nothing committed: PostgreSQL reported it (an SQLSTATE; the
+ * statement, hence its transaction, failed), or no connection was made.
+ */
+function mayHaveCommitted(e: unknown): boolean {
+  const { code, message } = e as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return false;
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND') return false;
+  return !(typeof message === 'string' && message.includes('trying to connect'));
+}
 
 /**
  * Group commit: taps arriving within a couple of milliseconds share one transaction, and
@@ -148,7 +171,10 @@ export class AdmissionBatcher {
       // Answered already (its deadline passed while it waited): it must never commit.
       if (q.settled) continue;
       const { item } = q;
-      const keys = [`t:${item.stationId}/${item.gateId}/${item.tapId}`, `p:${item.traveller}`];
+      const keys = [
+        `t:${item.stationId}/${receiptDevice(item)}/${item.tapId}`,
+        `p:${item.traveller}`,
+      ];
       if (item.jti !== null) keys.push(`j:${item.jti}`);
       if (batch.length >= this.config.checkInBatchMax || keys.some((k) => seen.has(k))) {
         rest.push(q);
@@ -161,7 +187,42 @@ export class AdmissionBatcher {
     return batch;
   }
 
+  /**
+   * Admitted taps whose commit landed after they were answered "not open" (the fence passed, then
+   * the reply was late): nothing they committed may keep their riders out. Retried for a while,
+   * since the database has just been slow.
+   */
+  private async release(items: Admission[], backendPid?: number): Promise<void> {
+    const taps = items.map((i) => i.tapId);
+    for (let attempt = 1; attempt <= VOID_ATTEMPTS; attempt++) {
+      try {
+        // A server process still running the batch could commit after the void: end it first.
+        if (backendPid !== undefined) await this.repo.endBackend(backendPid);
+        const voided = await this.repo.voidAdmitted(items, VOID_ANSWERED_FIRST);
+        this.log.warn(
+          { taps, voided },
+          'check-ins committed after their taps were answered: voided',
+        );
+        return;
+      } catch (e) {
+        this.log.error(
+          { taps, attempt, err: (e as Error).message },
+          'voiding late check-ins failed',
+        );
+        await new Promise<void>((r) => this.timer.after(attempt * 1_000, r));
+      }
+    }
+  }
+
   private async commitBatch(batch: Queued[]): Promise<void> {
+    // Too close to its deadline to be answered after a commit: answered now, never sent.
+    const start = this.timer.now();
+    batch = batch.filter((q) => {
+      if (q.deadlineMs - start > FENCE_MARGIN_MS) return true;
+      this.refused.inc({ why: 'deadline' });
+      q.settle({ kind: 'unavailable' });
+      return false;
+    });
     if (batch.length === 0) return;
     this.inFlight++;
     const sent = performance.now();
@@ -169,6 +230,7 @@ export class AdmissionBatcher {
       const results = await this.repo.commit(
         batch.map((q) => q.item),
         this.config.antiPassbackMinutes * 60_000,
+        batch.map((q) => q.deadlineMs - start - FENCE_MARGIN_MS),
       );
       this.metrics.checkInCommit.observe(
         { result: 'committed' },
@@ -184,11 +246,7 @@ export class AdmissionBatcher {
         q.settle(results[i]);
         return false;
       });
-      if (late.length > 0)
-        this.log.warn(
-          { taps: late.map((q) => q.item.tapId) },
-          'check-ins committed after their taps were answered',
-        );
+      if (late.length > 0) void this.release(late.map((q) => q.item));
       this.batches.inc({ result: 'committed' });
       this.batchSize.observe(batch.length);
     } catch (e) {
@@ -196,6 +254,13 @@ export class AdmissionBatcher {
       this.batches.inc({ result: 'failed' });
       this.log.error({ err: (e as Error).message, taps: batch.length }, 'check-in batch failed');
       for (const q of batch) q.settle({ kind: 'unavailable' });
+      // A connection lost mid-call says nothing of whether the server committed: whatever it
+      // did is released (a no-op for what never committed).
+      if (mayHaveCommitted(e))
+        void this.release(
+          batch.map((q) => q.item),
+          (e as { backendPid?: number }).backendPid,
+        );
     } finally {
       this.inFlight--;
       if (this.queue.length > 0) this.kick();

@@ -23,7 +23,15 @@ export interface Admission {
   personKey?: Buffer | null;
   /** A checkpoint scan or desk registration: the check-in only, no journey, no ride-code use. */
   venueOnly?: boolean;
+  /** Whose tapId space this is: a checkpoint's device id may equal a gate id. Default gate. */
+  device?: 'gate' | 'checkpoint';
+  /** Hash of the request (credential, mode, reading): a reused tapId with another is refused. */
+  fingerprint?: string | null;
 }
+
+/** The receipt's device key: gates by their id, checkpoint devices apart from them. */
+export const receiptDevice = (a: Pick<Admission, 'gateId' | 'device'>): string =>
+  a.device === 'checkpoint' ? `checkpoint:${a.gateId}` : a.gateId;
 
 /** What PostgreSQL decided for one admission. */
 export type AdmissionKind = 'admitted' | 'replayed' | 'already-inside';
@@ -40,29 +48,33 @@ export interface CommittedAdmission {
 export type AdmissionResult =
   | { kind: AdmissionKind }
   /** The same tap was committed before: these are the facts it committed then. */
-  | { kind: 'duplicate'; first: CommittedAdmission };
+  | { kind: 'duplicate'; first: CommittedAdmission }
+  /** The tapId was used before for a different request: refused, never another tap's reply. */
+  | { kind: 'mismatch' };
 
+/** The batch's own rows carry only ord and result; a retry's carry what its first committed. */
 interface ResultRow {
   ord: number;
   result: string;
-  decided_at: Date;
-  mode: 'entry' | 'exit';
+  decided_at: Date | null;
+  mode: 'entry' | 'exit' | null;
   check_in_id: string | null;
-  policy_version: string;
+  policy_version: string | null;
 }
 
 /** A duplicate carries what its first attempt committed; the gate edge makes the reply. */
-function toResult(row: ResultRow | undefined): AdmissionResult {
-  if (!row || row.ord === undefined) throw new Error('admit_taps returned no row for a tap');
+function toResult(item: Admission, row: ResultRow | undefined): AdmissionResult {
+  if (!row) throw new Error('admit_taps returned no row for a tap');
+  if (row.result === 'mismatch') return { kind: 'mismatch' };
   if (!row.result.startsWith('duplicate:')) return { kind: row.result as AdmissionKind };
   return {
     kind: 'duplicate',
     first: {
       kind: row.result.slice(10) as AdmissionKind,
-      mode: row.mode,
-      decidedAt: row.decided_at.getTime(),
+      mode: row.mode ?? item.mode,
+      decidedAt: row.decided_at?.getTime() ?? item.decidedAt,
       checkInId: row.check_in_id,
-      policyVersion: row.policy_version,
+      policyVersion: row.policy_version ?? item.policyVersion,
     },
   };
 }
@@ -79,34 +91,86 @@ export class AdmissionsRepository {
   ) {}
 
   /**
-   * One statement, one round trip: the whole batch is decided by `admit_taps` (migration 040).
-   * Its pool's statement_timeout is the commit bound, so a commit that cannot finish in time
-   * is cancelled by the server and leaves no row.
+   * One statement, one round trip: the whole batch is decided by `admit_taps`
+   * (admissions/admit-taps.sql). `remainingMs[i]` is how long item i's tap has left: its receipt
+   * cannot commit later than that after the statement reaches the server (the fence).
    */
-  async commit(items: Admission[], antiPassbackMs: number): Promise<AdmissionResult[]> {
-    const rows = items.map((i, ord) => ({
-      ord,
-      station_id: i.stationId,
-      gate_id: i.gateId,
-      tap_id: i.tapId,
-      at: new Date(i.decidedAt).toISOString(),
-      mode: i.mode,
-      traveller: i.traveller,
-      rider_id: i.riderId,
-      medium: i.medium,
-      jti: i.jti,
-      jti_expires_at: i.jtiExpiresAt === null ? null : new Date(i.jtiExpiresAt).toISOString(),
-      check_in_id: i.checkInId,
-      policy_version: i.policyVersion,
-      policy_hash: i.policyHash,
-      person_key: i.personKey ? `\\x${i.personKey.toString('hex')}` : null,
-      venue_only: i.venueOnly === true,
-    }));
-    const r = await this.commits.query<ResultRow>('SELECT * FROM admit_taps($1::jsonb, $2)', [
-      JSON.stringify(rows),
-      antiPassbackMs,
-    ]);
-    return items.map((_item, ord) => toResult(r.rows[ord]));
+  async commit(
+    items: Admission[],
+    antiPassbackMs: number,
+    remainingMs: number[] = items.map(() => 60_000),
+  ): Promise<AdmissionResult[]> {
+    const col = <T>(f: (i: Admission) => T): T[] => items.map(f);
+    const client = await this.commits.connect();
+    let failed: Error | undefined;
+    try {
+      const r = await client.query<ResultRow>(
+        'SELECT * FROM admit_taps($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)',
+        [
+          col((i) => i.stationId),
+          col(receiptDevice),
+          col((i) => i.gateId),
+          col((i) => i.tapId),
+          col((i) => i.decidedAt),
+          col((i) => i.mode),
+          col((i) => i.traveller),
+          col((i) => i.riderId),
+          col((i) => i.medium),
+          col((i) => i.jti),
+          col((i) => i.jtiExpiresAt),
+          col((i) => i.checkInId),
+          col((i) => i.policyVersion),
+          col((i) => i.policyHash),
+          col((i) => i.personKey ?? null),
+          col((i) => i.venueOnly === true),
+          col((i) => i.fingerprint ?? null),
+          remainingMs,
+          antiPassbackMs,
+        ],
+      );
+      const byOrd = new Array<ResultRow | undefined>(items.length);
+      for (const row of r.rows) byOrd[row.ord] = row;
+      return items.map((item, ord) => toResult(item, byOrd[ord]));
+    } catch (e) {
+      failed = e as Error;
+      // Which server process ran it: if the client gave up, only ending it settles its fate.
+      const backendPid = (client as unknown as { processID?: number }).processID;
+      throw Object.assign(failed, { backendPid });
+    } finally {
+      client.release(failed);
+    }
+  }
+
+  /**
+   * Ends a backend the client gave up on (waiting at most 5 s for it to go): from then on its
+   * transaction has committed or never will, and what it committed can be released.
+   */
+  async endBackend(pid: number): Promise<void> {
+    await this.commits.query('SELECT pg_terminate_backend($1, 5000)', [pid]);
+  }
+
+  /**
+   * Releases what admitted taps committed after they had been answered "not open": the check-in
+   * stays, void with `reason`; the ride code, the journey and the receipt are given back.
+   */
+  async voidAdmitted(items: Admission[], reason: string): Promise<number> {
+    const col = <T>(f: (i: Admission) => T): T[] => items.map(f);
+    const r = await this.commits.query<{ voided: number }>(
+      'SELECT void_admissions($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) AS voided',
+      [
+        col((i) => i.stationId),
+        col(receiptDevice),
+        col((i) => i.tapId),
+        col((i) => i.decidedAt),
+        col((i) => i.mode),
+        col((i) => i.traveller),
+        col((i) => i.jti),
+        col((i) => i.checkInId),
+        col((i) => i.venueOnly === true),
+        reason,
+      ],
+    );
+    return r.rows[0].voided;
   }
 
   /** Drops what only mattered for a while: old receipts and spent ride-code ids. */

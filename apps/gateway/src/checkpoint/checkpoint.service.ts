@@ -21,8 +21,15 @@ import type { Logger } from '../common/logger';
 import { beforeDeadline, systemTimer, type Timer } from '../common/timer';
 import { CLOCK, CONFIG, LOGGER, TIMER } from '../common/tokens';
 import type { GatewayConfig } from '../config';
-import { IdempotencyCache } from '../gate/idempotency.cache';
-import { admissionReply, decisionReply, noPolicy, reply, type ReplyContext } from '../gate/replies';
+import { IdempotencyCache, requestFingerprint } from '../gate/idempotency.cache';
+import {
+  admissionReply,
+  decisionReply,
+  malformedReply,
+  noPolicy,
+  reply,
+  type ReplyContext,
+} from '../gate/replies';
 import { AuthorityClient, toFacts } from '../health-link/authority.client';
 import { Metrics } from '../ops/metrics';
 import { RideCodeService } from '../ride-code/ride-code.service';
@@ -81,13 +88,19 @@ export class CheckpointService implements OnApplicationBootstrap, OnModuleDestro
   /** `arrivedAtMs` (performance.now() at arrival) starts the scan's deadline, as for a tap. */
   handle(req: ScanRequest, arrivedAtMs: number): Promise<GateReply> {
     const deadlineMs = arrivedAtMs + this.config.tapDeadlineMs;
-    return this.idempotency.run(`scan/${req.stationId}/${req.deviceId}`, req.tapId, () =>
-      beforeDeadline(
-        this.decideScan(req, deadlineMs),
-        deadlineMs,
-        () => this.late(req, arrivedAtMs),
-        this.monotonic,
-      ),
+    const fingerprint = requestFingerprint(req);
+    return this.idempotency.run(
+      { kind: 'checkpoint', stationId: req.stationId, id: req.deviceId },
+      req.tapId,
+      fingerprint,
+      () =>
+        beforeDeadline(
+          this.decideScan(req, deadlineMs, fingerprint),
+          deadlineMs,
+          () => this.late(req, arrivedAtMs),
+          this.monotonic,
+        ),
+      () => malformedReply(req.tapId, this.clock.now()),
     );
   }
 
@@ -103,7 +116,11 @@ export class CheckpointService implements OnApplicationBootstrap, OnModuleDestro
     return out;
   }
 
-  private async decideScan(req: ScanRequest, deadlineMs: number): Promise<GateReply> {
+  private async decideScan(
+    req: ScanRequest,
+    deadlineMs: number,
+    fingerprint: string,
+  ): Promise<GateReply> {
     const started = performance.now();
     const now = this.clock.now();
     const { rules, hash } = this.rules.forTap(req.stationId, now);
@@ -142,6 +159,8 @@ export class CheckpointService implements OnApplicationBootstrap, OnModuleDestro
       policyHash: hash,
       personKey: est.person.personKey,
       venueOnly: true,
+      device: 'checkpoint',
+      fingerprint,
     };
     const result = await this.admissions.submit(admission, deadlineMs);
     if (result.kind === 'unavailable')

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { displayFor, formatShanghai, type GateReply } from '@app/protocol';
 import { CONFIG } from '../common/tokens';
@@ -9,6 +10,8 @@ import type { GatewayConfig } from '../config';
  * a remembered tap costs little more than its key and check-in id.
  */
 interface Entry {
+  /** The request this reply answered: another request with the same tapId never gets it. */
+  fingerprint: string;
   outcome: GateReply['outcome'];
   reasons: GateReply['reasons'];
   checkInId: string | null;
@@ -19,6 +22,30 @@ interface Entry {
 }
 
 const MAX_ENTRIES = 100_000;
+
+/** Whose tapIds these are. A checkpoint device whose id equals a gate's id is another device. */
+export interface TapDevice {
+  kind: 'gate' | 'checkpoint';
+  stationId: string;
+  id: string;
+}
+
+/** What a request asks (credential, mode, reading): the same tapId must always ask the same. */
+export function requestFingerprint(r: {
+  mode?: 'entry' | 'exit';
+  temperatureC: number | null;
+  credential: object;
+}): string {
+  // Parsed requests carry only the fields the protocol knows, so this is their canonical form.
+  const c = r.credential as Record<string, unknown>;
+  const fields = Object.keys(c)
+    .sort()
+    .map((k) => [k, c[k]]);
+  return createHash('sha256')
+    .update(JSON.stringify([r.mode ?? 'entry', r.temperatureC, fields]))
+    .digest('base64url')
+    .slice(0, 22);
+}
 
 /**
  * A string built by concatenation (a template literal, randomUUID) is a tree of its pieces in V8,
@@ -35,7 +62,7 @@ const flat = (s: string): string => s.normalize();
 @Injectable()
 export class IdempotencyCache implements OnModuleDestroy {
   private readonly done = new Map<string, Entry>();
-  private readonly running = new Map<string, Promise<GateReply>>();
+  private readonly running = new Map<string, { fingerprint: string; reply: Promise<GateReply> }>();
   private readonly sweeper: NodeJS.Timeout;
   private readonly windowMs: number;
 
@@ -56,31 +83,47 @@ export class IdempotencyCache implements OnModuleDestroy {
     return this.done.size;
   }
 
-  /** `scope` names the device (station and gate, or a scanner); a tap id is unique within it. */
-  async run(scope: string, tapId: string, decide: () => Promise<GateReply>): Promise<GateReply> {
-    const key = `${scope}/${tapId}`;
+  /**
+   * The same tap (device, tapId and request) within the window gets the same reply, decided
+   * once. The same tapId with another request gets `mismatch()`, never the other's reply.
+   */
+  async run(
+    device: TapDevice,
+    tapId: string,
+    fingerprint: string,
+    decide: () => Promise<GateReply>,
+    mismatch: () => GateReply,
+  ): Promise<GateReply> {
+    const key = `${device.kind}/${device.stationId}/${device.id}/${tapId}`;
     const hit = this.done.get(key);
-    if (hit && hit.expiresAt > performance.now()) return replyOf(tapId, hit);
+    if (hit && hit.expiresAt > performance.now())
+      return hit.fingerprint === fingerprint ? replyOf(tapId, hit) : mismatch();
     const running = this.running.get(key);
-    if (running) return running;
+    if (running) return running.fingerprint === fingerprint ? running.reply : mismatch();
     const p = decide();
-    this.running.set(key, p);
+    this.running.set(key, { fingerprint, reply: p });
     try {
       const reply = await p;
-      // A record outage is transient: let the retry try again rather than repeat it.
-      if (!reply.reasons.includes('RECORD_UNAVAILABLE')) this.remember(key, reply);
+      // A record outage is transient: let the retry try again rather than repeat it. A refused
+      // reuse of the tapId must not take the place of the first request's reply.
+      if (
+        !reply.reasons.includes('RECORD_UNAVAILABLE') &&
+        !reply.reasons.includes('MALFORMED_REQUEST')
+      )
+        this.remember(key, fingerprint, reply);
       return reply;
     } finally {
       this.running.delete(key);
     }
   }
 
-  private remember(key: string, r: GateReply): void {
+  private remember(key: string, fingerprint: string, r: GateReply): void {
     if (this.done.size >= MAX_ENTRIES) {
       const oldest = this.done.keys().next();
       if (!oldest.done) this.done.delete(oldest.value);
     }
     this.done.set(flat(key), {
+      fingerprint: flat(fingerprint),
       outcome: r.outcome,
       reasons: r.reasons,
       checkInId: r.checkInId === null ? null : flat(r.checkInId),

@@ -62,6 +62,8 @@ export function admissionReply(
 ): GateReply {
   if (result.kind === 'duplicate')
     return committedReply(a.tapId, result.first, hashOf(result.first.policyVersion));
+  // The tapId was used before for another request: refused, never that request's reply.
+  if (result.kind === 'mismatch') return malformedReply(a.tapId, a.decidedAt);
   return committedReply(a.tapId, { kind: result.kind, ...a, checkInId: a.checkInId }, a.policyHash);
 }
 

@@ -14,8 +14,15 @@ import { Metrics } from '../ops/metrics';
 import { RideCodeService } from '../ride-code/ride-code.service';
 import { RulesService } from '../rules/rules.service';
 import { RuleShadowService } from '../rules/rule-shadow.service';
-import { IdempotencyCache } from './idempotency.cache';
-import { admissionReply, decisionReply, noPolicy, reply, type ReplyContext } from './replies';
+import { IdempotencyCache, requestFingerprint } from './idempotency.cache';
+import {
+  admissionReply,
+  decisionReply,
+  malformedReply,
+  noPolicy,
+  reply,
+  type ReplyContext,
+} from './replies';
 
 /** What the credential established, beyond the engine's facts: who, for passback and check-in. */
 interface Established {
@@ -57,13 +64,19 @@ export class TapService {
    */
   handle(req: TapRequest, arrivedAtMs: number): Promise<GateReply> {
     const deadlineMs = arrivedAtMs + this.config.tapDeadlineMs;
-    return this.idempotency.run(`${req.stationId}/${req.gateId}`, req.tapId, () =>
-      beforeDeadline(
-        this.decideTap(req, deadlineMs),
-        deadlineMs,
-        () => this.late(req, arrivedAtMs),
-        this.timer,
-      ),
+    const fingerprint = requestFingerprint(req);
+    return this.idempotency.run(
+      { kind: 'gate', stationId: req.stationId, id: req.gateId },
+      req.tapId,
+      fingerprint,
+      () =>
+        beforeDeadline(
+          this.decideTap(req, deadlineMs, fingerprint),
+          deadlineMs,
+          () => this.late(req, arrivedAtMs),
+          this.timer,
+        ),
+      () => malformedReply(req.tapId, this.clock.now()),
     );
   }
 
@@ -75,7 +88,7 @@ export class TapService {
   probe(req: TapRequest, arrivedAtMs: number): Promise<GateReply> {
     const deadlineMs = arrivedAtMs + this.config.tapDeadlineMs;
     return beforeDeadline(
-      this.decideTap(req, deadlineMs, true),
+      this.decideTap(req, deadlineMs, requestFingerprint(req), true),
       deadlineMs,
       () => this.late(req, arrivedAtMs),
       this.timer,
@@ -94,7 +107,12 @@ export class TapService {
     return out;
   }
 
-  private async decideTap(req: TapRequest, deadlineMs: number, probe = false): Promise<GateReply> {
+  private async decideTap(
+    req: TapRequest,
+    deadlineMs: number,
+    fingerprint: string,
+    probe = false,
+  ): Promise<GateReply> {
     const started = performance.now();
     const now = this.clock.now();
     const { rules, hash } = this.rules.forTap(req.stationId, now);
@@ -150,6 +168,7 @@ export class TapService {
         decidedAt: now,
         policyVersion: rules.id,
         policyHash: hash,
+        fingerprint,
       };
       const result = await this.admissions.submit(admission, deadlineMs);
       commitMs = performance.now() - established;

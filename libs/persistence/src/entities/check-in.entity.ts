@@ -41,4 +41,14 @@ export class CheckInEntity {
   /** Keyed HMAC of the ID number, for people without a rider account. */
   @Column('bytea', { name: 'person_key', nullable: true })
   personKey!: Buffer | null;
+
+  /**
+   * Set when the commit landed after its tap had been answered "not open" (a stalled COMMIT):
+   * the row stays, for the record, but no longer counts as a check-in.
+   */
+  @Column('timestamptz', { name: 'voided_at', nullable: true })
+  voidedAt!: Date | null;
+
+  @Column('text', { name: 'void_reason', nullable: true })
+  voidReason!: string | null;
 }

@@ -28,4 +28,12 @@ export class TapReceiptEntity {
 
   @Column('text', { name: 'policy_version', nullable: true })
   policyVersion!: string | null;
+
+  /** Hash of the request (credential, mode, reading): the same tapId with another is refused. */
+  @Column('text', { nullable: true })
+  fingerprint!: string | null;
+
+  /** The tap's deadline: the admission fence refuses to commit this row after it. */
+  @Column('timestamptz', { nullable: true })
+  deadline!: Date | null;
 }
