@@ -3,7 +3,8 @@
  * S0312 after the rush: elderly riders with paper offline codes, children with relatives'
  * codes, day-ticket holders (checkpoint first, or not), companions, 保通卡 holders, linked and
  * lost cards, ID cards at a digital sentinel, and a person the health authority traces across
- * a ride and a sentinel. Each path's taps count in the rush summary.
+ * a ride and a sentinel; riders sent to staff (no linkage, or off the pilot lines) whom the desk
+ * clears for their next ride code. Each path's taps count in the rush summary.
  */
 import { randomInt, randomUUID } from 'node:crypto';
 import type { NatsConnection } from 'nats';
@@ -25,10 +26,14 @@ export const PATHS = [
   'lost-card',
   'id-card-sentinel',
   'traced-across-paths',
+  'unauthorized-cleared',
+  'off-pilot-cleared',
 ] as const;
 export type PathKind = (typeof PATHS)[number];
 
 export const PATH_STATION = 'S0312';
+/** Lines 1, 2 and 8: one-code riding is not enabled there. */
+const OFF_PILOT_STATION = 'S0105';
 const STAFF: Caller = { role: 'staff', sub: 'sim-desk-1', station: PATH_STATION };
 const OPERATOR: Caller = { role: 'operator', sub: 'sim-operator' };
 const AUTHORITY: Caller = { role: 'authority', sub: 'sim-tracer' };
@@ -176,11 +181,12 @@ function check(
   expected: Expected,
   res: TapResult,
   what: string,
+  stationId = PATH_STATION,
 ): boolean {
   const t = ctx.paths.tally(path);
   t.taps += 1;
   t.checked += 1;
-  ctx.summary.recordTap({ stationId: PATH_STATION, ...res });
+  ctx.summary.recordTap({ stationId, ...res });
   const ok = sameDecision(expected, res.reply);
   if (ok) t.met += 1;
   const describe = (d: { outcome: string; reasons: readonly string[] }) =>
@@ -190,7 +196,7 @@ function check(
     ok
       ? undefined
       : {
-          stationId: PATH_STATION,
+          stationId,
           tapId: res.tapId,
           what: `${path}: ${what}`,
           expected: describe(expected),
@@ -438,6 +444,33 @@ const RUN: Record<PathKind, Runner> = {
     check(ctx, 'id-card-sentinel', OPEN, res, 'ID card at the sentinel');
   },
 
+  /** Has not authorized the health linkage: NOT_AUTHORIZED, cleared by the ride code at the desk. */
+  'unauthorized-cleared': async (ctx) => {
+    const idNumber = await newPerson(ctx, [1970, 1995], '未授权');
+    const { riderId } = await ctx.deps.gateway.registerRider(randomUUID(), '未授权', idNumber);
+    await clearRider(
+      ctx,
+      'unauthorized-cleared',
+      PATH_STATION,
+      riderId,
+      'NOT_AUTHORIZED',
+      'rideCode',
+    );
+  },
+
+  /** At a station off the one-code lines: ONE_CODE_NOT_ENABLED, cleared there by rider id. */
+  'off-pilot-cleared': async (ctx) => {
+    const riderId = await newRider(ctx, '换乘');
+    await clearRider(
+      ctx,
+      'off-pilot-cleared',
+      OFF_PILOT_STATION,
+      riderId,
+      'ONE_CODE_NOT_ENABLED',
+      'riderId',
+    );
+  },
+
   /**
    * Contact tracing: a rider rides with the app code, later shows the ID card at the sentinel;
    * the health authority traces the ID number and finds both check-ins, by path.
@@ -481,6 +514,57 @@ const RUN: Record<PathKind, Runner> = {
     );
   },
 };
+
+/**
+ * A rider the gate sends to staff: the desk verifies them, clears their account for one entry
+ * (by the ride code scanned at the desk, or by rider id), and their next code opens the gate
+ * with a check-in.
+ */
+async function clearRider(
+  ctx: Ctx,
+  path: PathKind,
+  stationId: string,
+  riderId: string,
+  reason: Reason,
+  bindBy: 'rideCode' | 'riderId',
+): Promise<void> {
+  const gate = new SimGate(ctx.deps.nc, stationId, 'G09');
+  const entry = async () =>
+    gate.tap({
+      mode: 'entry',
+      temperatureC: 36.5,
+      credential: { kind: 'ride-code', code: (await ctx.deps.gateway.mintRideCode(riderId)).code },
+    });
+  check(ctx, path, staff(reason), await entry(), 'ride code, sent to staff', stationId);
+  const atDesk = { ...STAFF, station: stationId };
+  ctx.paths.staffActs += 2;
+  const v = await ctx.deps.gateway.request<{ pass: boolean; verificationId: string }>(
+    atDesk,
+    'POST',
+    `/stations/${stationId}/desk/verify/temperature`,
+    { temperatureC: 36.5 },
+  );
+  if (!v.pass) return;
+  const bind =
+    bindBy === 'rideCode'
+      ? { rideCode: (await ctx.deps.gateway.mintRideCode(riderId)).code }
+      : { riderId };
+  await ctx.deps.gateway.request(atDesk, 'POST', `/stations/${stationId}/desk/passes`, {
+    ...bind,
+    expiresInMinutes: 10,
+    verificationId: v.verificationId,
+  });
+  ctx.paths.tally(path).clearedByStaff += 1;
+  const opened = await entry();
+  check(ctx, path, OPEN, opened, 'ride code after the desk cleared the rider', stationId);
+  expectThat(
+    ctx,
+    path,
+    typeof opened.reply.checkInId === 'string',
+    'the opening tap recorded a check-in',
+    String(opened.reply.checkInId),
+  );
+}
 
 interface TraceAnswer {
   checkIns: { checkInId: string; path: string }[];

@@ -159,6 +159,19 @@ export class CardLookupService {
     return { facts: { kind: 'venue-check' }, ...base };
   }
 
+  /**
+   * A ride code the rules send to staff: the rider's own one-time pass (`rider:<id>`) at this
+   * station, claimed for this tap (`passId` null when there is none). Only taps that would not open
+   * ask, so a tap that opens pays no extra query.
+   */
+  async riderPass(
+    riderId: string,
+    at: TapPlace,
+    now: number,
+  ): Promise<{ passId: string | null } | 'record-unavailable'> {
+    return this.claim(at, [`rider:${riderId}`], now);
+  }
+
   /** After the tap: a claimed pass stays used only if the tap opened. */
   async settle(passId: string, opened: boolean): Promise<void> {
     if (opened || passId === PROBE_PASS) return;

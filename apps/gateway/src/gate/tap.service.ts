@@ -39,6 +39,13 @@ const UNKNOWN_PERSON = { traveller: null, riderId: null, medium: null, jti: null
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
+const decisionInput = (req: TapRequest, rules: RuleVersion, now: number) => ({
+  mode: req.mode,
+  temperatureC: req.temperatureC,
+  rules,
+  now,
+});
+
 /** One gate tap: credential -> facts -> pure decision -> durable admission -> reply. */
 @Injectable()
 export class TapService {
@@ -129,11 +136,10 @@ export class TapService {
       deadlineMs,
       probe,
     };
-    const est = await this.establish(req.credential, req.mode, rules, now, at);
-    const established = performance.now();
+    let est = await this.establish(req.credential, req.mode, rules, now, at);
     if (est === 'record-unavailable')
       return this.done(req, reply(ctx, 'see-staff', ['RECORD_UNAVAILABLE']), started);
-    const decision = decide({
+    let decision = decide({
       mode: req.mode,
       temperatureC: req.temperatureC,
       credential: est.facts,
@@ -141,6 +147,22 @@ export class TapService {
       now,
     });
     if (probe) return this.done(req, decisionReply(ctx, decision), started, undefined, 'probe');
+    // Sent to staff, who may already have cleared this rider at this station: their pass.
+    if (
+      decision.outcome === 'see-staff' &&
+      req.mode === 'entry' &&
+      req.credential.kind === 'ride-code' &&
+      est.riderId !== null
+    ) {
+      const claimed = await this.cardLookup.riderPass(est.riderId, at, now);
+      if (claimed === 'record-unavailable')
+        return this.done(req, reply(ctx, 'see-staff', ['RECORD_UNAVAILABLE']), started);
+      if (claimed.passId !== null) {
+        est = { ...est, facts: { kind: 'cleared' }, passId: claimed.passId };
+        decision = decide({ ...decisionInput(req, rules, now), credential: est.facts });
+      }
+    }
+    const established = performance.now();
     // Shadow rollout: the same facts under scheduled versions, counted in memory only.
     this.shadow.observe(
       req.stationId,
