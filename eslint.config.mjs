@@ -91,6 +91,24 @@ export default defineConfig(
     },
   },
   {
+    // The authority stand-in plays another organisation's system: its own types, none of ours.
+    files: ['apps/health-authority/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@app/*', '**/apps/gateway/**', '**/libs/**'],
+              message:
+                'The health-authority stand-in has its own types: import nothing of the gateway. What both sides must agree on is pinned in test/repo/authority-contract.spec.ts.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: pureLibs,
     rules: {
       'no-restricted-imports': [

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { parseInstant } from '@app/protocol';
+import { parseInstant } from '../common/time';
 import { ConsentStore } from '../consents/consent-store';
 import { PersonStore } from '../persons/person-store';
 import { BulkSeedDto, BulkSeededDto } from './bulk.dto';

@@ -11,7 +11,7 @@ import {
   Matches,
   ValidateNested,
 } from 'class-validator';
-import { COLOURS, type Colour } from '@app/decision';
+import { COLOURS, type Colour } from '../common/vocabulary';
 import { ID_NUMBER, ID_NUMBER_MESSAGE, IsInstant } from '../common/validation';
 
 export class BulkPersonDto {

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Put } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { formatShanghai } from '@app/protocol';
+import { formatShanghai } from '../common/time';
 import { AuthorityClock } from '../common/clock';
 import { ClockDto, SetClockDto } from './clock.dto';
 

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { formatShanghai } from '@app/protocol';
+import { formatShanghai } from '../common/time';
 import type { Logger } from 'pino';
 import { AuthorityClock } from '../common/clock';
 import { notEligible, personNotFound } from '../common/errors';

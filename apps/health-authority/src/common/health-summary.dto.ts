@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { COLOURS, type Colour } from '@app/decision';
+import { COLOURS, type Colour } from './vocabulary';
 
 /** What a verification or lookup reveals: the colour and the latest negative sampling time. */
 export class HealthSummaryDto {

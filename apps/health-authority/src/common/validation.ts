@@ -1,5 +1,5 @@
 import { type ArgumentMetadata, ValidationPipe, type ValidationError } from '@nestjs/common';
-import { parseInstant } from '@app/protocol';
+import { parseInstant } from './time';
 import { ValidateBy, type ValidationOptions } from 'class-validator';
 import { malformed } from './errors';
 

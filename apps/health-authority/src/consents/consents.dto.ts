@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { COLOURS, type Colour } from '@app/decision';
+import { COLOURS, type Colour } from '../common/vocabulary';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsString, Length, Matches } from 'class-validator';
 import { ID_NUMBER, ID_NUMBER_MESSAGE } from '../common/validation';
 import type { TestOutcome } from '../persons/person-store';

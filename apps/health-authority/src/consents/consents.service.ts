@@ -1,5 +1,5 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
-import { formatShanghai } from '@app/protocol';
+import { formatShanghai } from '../common/time';
 import { ApiError } from '../common/errors';
 import { FaultsService } from '../faults/faults.service';
 import { StatusNotifier } from '../notify/status-notifier';

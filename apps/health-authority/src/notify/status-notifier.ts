@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { EVENTS } from '@app/protocol';
+import { STATUS_CHANGED_SUBJECT } from '../common/vocabulary';
 import { connect, type NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import type { AuthorityConfig } from '../config';
@@ -42,7 +42,7 @@ export class StatusNotifier implements OnApplicationShutdown {
         continue;
       }
       try {
-        this.nc.publish(EVENTS.authorityStatusChanged, JSON.stringify({ consentId }));
+        this.nc.publish(STATUS_CHANGED_SUBJECT, JSON.stringify({ consentId }));
       } catch (err) {
         this.log.warn({ err: (err as Error).message }, 'status-changed publish failed');
       }

@@ -1,4 +1,4 @@
-import { parseInstant } from '@app/protocol';
+import { parseInstant } from '../common/time';
 import { ageOn, isElderlyOrChild, offlineCodeEligible, relativeCodeEligible } from './eligibility';
 
 const at = (iso: string) => parseInstant(iso) as number;

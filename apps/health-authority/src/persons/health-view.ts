@@ -1,5 +1,5 @@
-import { formatShanghai } from '@app/protocol';
-import type { Colour } from '@app/decision';
+import { formatShanghai } from '../common/time';
+import type { Colour } from '../common/vocabulary';
 import type { Person, TestOutcome } from './person-store';
 
 export interface HealthSummary {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Colour } from '@app/decision';
+import type { Colour } from '../common/vocabulary';
 
 export type TestOutcome = 'negative' | 'positive';
 

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { COLOURS, type Colour } from '@app/decision';
+import { COLOURS, type Colour } from '../common/vocabulary';
 import { IsBoolean, IsIn, IsISO8601, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { ID_NUMBER, ID_NUMBER_MESSAGE, IsInstant } from '../common/validation';
 import type { TestOutcome } from './person-store';

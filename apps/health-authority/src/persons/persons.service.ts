@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
-import type { Colour } from '@app/decision';
-import { parseInstant } from '@app/protocol';
+import type { Colour } from '../common/vocabulary';
+import { parseInstant } from '../common/time';
 import type { Logger } from 'pino';
 import { ApiError } from '../common/errors';
 import { LOGGER } from '../common/tokens';
