@@ -21,7 +21,11 @@ RUN npx nest build
 FROM ${NODE_IMAGE} AS production-deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts
+RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts \
+  # typeorm names ts-node as an optional peer, so npm keeps it (and TypeScript) even with
+  # --omit=dev; dist never loads them.
+  && rm -rf node_modules/typescript node_modules/ts-node node_modules/.bin/ts* \
+  && node -e "require('typeorm'); require('@nestjs/core')"
 
 FROM ${NODE_IMAGE}
 # Production refuses development defaults at boot; a local stack (compose) says development.
