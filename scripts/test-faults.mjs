@@ -37,7 +37,8 @@ async function main() {
   try {
     const figures = join(dir, 'figures.jsonl');
     const env = { ...process.env, FAULTS_REPORT_JSONL: figures };
-    const args = ['--selectProjects', 'faults', '--runInBand', ...jestArgs];
+    // --forceExit: a scenario whose teardown failed must not keep the run from ending.
+    const args = ['--selectProjects', 'faults', '--runInBand', '--forceExit', ...jestArgs];
     const status = (await run(bin('jest'), args, { env })) === 0 ? 0 : 1;
     if (report) {
       mkdirSync(dirname(report), { recursive: true });

@@ -14,6 +14,10 @@ import { bin, die, run, runMain, tokenWords } from './lib.mjs';
 
 export const TIERS = ['static', 'unit', 'integration', 'e2e', 'browser', 'faults'];
 const SERVER_TIERS = ['integration', 'e2e', 'browser'];
+// One file at a time on real servers. A suite whose teardown failed leaves a server's timers
+// running and jest would wait for them forever after writing its results: --forceExit ends it,
+// so a red run still reaches its summary (and CI its end).
+const SERVER_RUN = ['--runInBand', '--forceExit'];
 
 const HELP = `usage: npm test [-- --tier T[,T...]] [jest args]
   tiers: ${TIERS.join(', ')} (default: all)
@@ -152,13 +156,12 @@ async function main() {
   try {
     if (selected.includes('unit') && (await jest('unit', ['unit'], [])) !== 0) status = 1;
     const servers = SERVER_TIERS.filter((t) => selected.includes(t));
-    if (servers.length && (await jest(servers.join('+'), servers, ['--runInBand'])) !== 0)
-      status = 1;
+    if (servers.length && (await jest(servers.join('+'), servers, SERVER_RUN)) !== 0) status = 1;
     // The fault suite last: real processes killed and restarted. The short profile skips its
     // 30 s NATS outage; npm run test:faults runs everything and can write the figures' table.
     if (selected.includes('faults')) {
       const env = { FAULTS_PROFILE: process.env.FAULTS_PROFILE || 'short' };
-      if ((await jest('faults', ['faults'], ['--runInBand'], env)) !== 0) status = 1;
+      if ((await jest('faults', ['faults'], SERVER_RUN, env)) !== 0) status = 1;
     }
     const total = { passed: 0, failed: 0, skipped: 0 };
     const noResults = [];
