@@ -26,9 +26,9 @@ describe('npm test (scripts/test.mjs)', () => {
     expect(p.runs.some((l) => /prettier --check \.$/.test(l))).toBe(true);
     expect(p.jest).toHaveLength(3);
     expect(p.jest[0]).toMatch(/--selectProjects unit /);
-    expect(p.jest[1]).toMatch(/--selectProjects integration e2e browser --runInBand/);
+    expect(p.jest[1]).toMatch(/--selectProjects integration e2e browser --runInBand --forceExit/);
     expect(p.jest[2]).toMatch(
-      /^would run: FAULTS_PROFILE=short .*--selectProjects faults --runInBand/,
+      /^would run: FAULTS_PROFILE=short .*--selectProjects faults --runInBand --forceExit/,
     );
     expect(p.out.trim().split('\n').pop()).toMatch(/^Tests: \d+ passed, \d+ failed/);
   });
