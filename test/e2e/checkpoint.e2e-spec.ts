@@ -5,6 +5,7 @@ import type { CheckpointCredential, GateReply } from '@app/protocol';
 import { asRider, healthy, person, rideCode, rider } from '../support/factories';
 import {
   AUTHORITY_KEY,
+  bearer,
   rawRequest,
   tap,
   uniqueId,
@@ -13,6 +14,7 @@ import {
   type TestStack,
 } from '../support/stack';
 import type { RunningAuthority } from '../../apps/health-authority/src/app';
+import { countAuthorityRequests } from '../support/authority-requests';
 import { fixedClock } from '../../apps/gateway/src/common/clock';
 import { hashIdNumber } from '../../apps/gateway/src/riders/id-hash';
 
@@ -43,6 +45,17 @@ describe('the security checkpoint and digital sentinel, over raw NATS', () => {
 
   beforeAll(async () => {
     ({ authority, gw, nc, db } = stack = await startStack({ clock }));
+    // The operator's setting: SEC01 at the pilot station and SEN05 off the pilot lines are
+    // digital sentinels; SEC02 is a plain checkpoint.
+    for (const [station, device] of [
+      [PILOT, 'SEC01'],
+      [NOT_PILOT, 'SEN05'],
+    ])
+      await request(gw.url)
+        .put(`/network/stations/${station}/devices/${device}`)
+        .set(await bearer({ sub: 'op-checkpoint', role: 'operator' }))
+        .send({ sentinel: true })
+        .expect(200);
   });
 
   afterAll(() => stack.close());
@@ -228,7 +241,7 @@ describe('the security checkpoint and digital sentinel, over raw NATS', () => {
     });
   });
 
-  describe('digital sentinel: ID cards and relatives codes', () => {
+  describe('digital sentinel (SEC01): ID cards and relatives codes', () => {
     it('an ID card of a healthy person passes and is checked in by keyed hash only', async () => {
       const idNumber = await person(authority.url, healthy(clock.now()));
       const reply = await scan({ credential: { kind: 'id-card', idNumber } });
@@ -308,6 +321,79 @@ describe('the security checkpoint and digital sentinel, over raw NATS', () => {
         'see-staff',
         ['OFFLINE_CODE_NEEDS_STAFF'],
       );
+    });
+
+    it('a checkpoint that is not a sentinel sends ID cards and relatives codes to staff, and asks the authority nothing', async () => {
+      const idNumber = await person(authority.url, healthy(clock.now()));
+      const asked = countAuthorityRequests(authority);
+      try {
+        for (const credential of [
+          { kind: 'id-card' as const, idNumber },
+          { kind: 'relative-code' as const, code: 'REL-anything' },
+        ]) {
+          const reply = await scan({ deviceId: 'SEC02', credential });
+          expectReply(reply, 'see-staff', ['VENUE_CHECK_REQUIRED']);
+          expect(reply.checkInId).toBeNull();
+        }
+        expect(asked.take()).toEqual([]);
+        // The same ID card at the sentinel is read (and the count sees it).
+        expectReply(await scan({ credential: { kind: 'id-card', idNumber } }), 'open', []);
+        expect(asked.take()).not.toEqual([]);
+      } finally {
+        asked.stop();
+      }
+    });
+
+    it('a sentinel works at a station off the one-code lines, where a ride code does not', async () => {
+      const idNumber = await person(authority.url, healthy(clock.now()));
+      const reply = await scan({
+        stationId: NOT_PILOT,
+        deviceId: 'SEN05',
+        credential: { kind: 'id-card', idNumber },
+      });
+      expectReply(reply, 'open', []);
+      const row = await db.query<{ station_id: string; gate_id: string }>(
+        'SELECT station_id, gate_id FROM check_ins WHERE id = $1',
+        [reply.checkInId],
+      );
+      expect(row.rows).toEqual([{ station_id: NOT_PILOT, gate_id: 'SEN05' }]);
+      const red = await person(authority.url, { colour: 'red', negativeTestsAt: [clock.now()] });
+      expectReply(
+        await scan({
+          stationId: NOT_PILOT,
+          deviceId: 'SEN05',
+          credential: { kind: 'id-card', idNumber: red },
+        }),
+        'see-staff',
+        ['HEALTH_CODE_NOT_GREEN'],
+      );
+      const r = await rider(gw.url, authority.url, healthy(clock.now()));
+      expectReply(
+        await rideScan(r.riderId, { stationId: NOT_PILOT, deviceId: 'SEN05' }),
+        'see-staff',
+        ['ONE_CODE_NOT_ENABLED'],
+      );
+    });
+
+    it('a device the operator un-marks stops reading ID cards at once', async () => {
+      const deviceId = uniqueId('SEN');
+      const mark = async (sentinel: boolean) =>
+        request(gw.url)
+          .put(`/network/stations/${PILOT}/devices/${deviceId}`)
+          .set(await bearer({ sub: 'op-checkpoint', role: 'operator' }))
+          .send({ sentinel })
+          .expect(200);
+      const idNumber = await person(authority.url, healthy(clock.now()));
+      const card = { kind: 'id-card' as const, idNumber };
+      expectReply(await scan({ deviceId, credential: card }), 'see-staff', [
+        'VENUE_CHECK_REQUIRED',
+      ]);
+      await mark(true);
+      expectReply(await scan({ deviceId, credential: card }), 'open', []);
+      await mark(false);
+      expectReply(await scan({ deviceId, credential: card }), 'see-staff', [
+        'VENUE_CHECK_REQUIRED',
+      ]);
     });
 
     it('the health service down: HEALTH_SERVICE_UNAVAILABLE, nothing recorded', async () => {

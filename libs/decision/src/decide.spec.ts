@@ -312,6 +312,29 @@ const entryCases: Row[] = [
     input: { temperatureC: 37.5, credential: riderFacts({ health: unavailable() }) },
     expected: staff('TEMPERATURE_HIGH', 'HEALTH_SERVICE_UNAVAILABLE'),
   },
+  // A digital sentinel decides from the person's status wherever it stands
+  {
+    name: 'sentinel, green, test in window, at a station off the one-code lines: open',
+    input: {
+      credential: { kind: 'sentinel', health: fresh(healthFacts({})) },
+      rules: ruleVersion({ oneCodeEnabled: false }),
+    },
+    expected: open,
+  },
+  {
+    name: 'sentinel, yellow code, 38 °C: HEALTH_CODE_NOT_GREEN and TEMPERATURE_HIGH',
+    input: {
+      temperatureC: 38,
+      credential: { kind: 'sentinel', health: fresh(healthFacts({ colour: 'yellow' })) },
+      rules: ruleVersion({ oneCodeEnabled: false }),
+    },
+    expected: staff('TEMPERATURE_HIGH', 'HEALTH_CODE_NOT_GREEN'),
+  },
+  {
+    name: 'sentinel, the authority did not answer: HEALTH_SERVICE_UNAVAILABLE',
+    input: { credential: { kind: 'sentinel', health: unavailable() } },
+    expected: staff('HEALTH_SERVICE_UNAVAILABLE'),
+  },
 ];
 
 const exitCases: Row[] = [

@@ -27,6 +27,12 @@ export type CredentialFacts =
     }
   /** A ride code or a real-name-linked card. `health` is null when it was not looked up. */
   | { kind: 'rider'; authorized: boolean; health: HealthLookup | null }
+  /**
+   * A person read at a digital sentinel (ID card, relative's code, their own health code): the
+   * status the authority gave for them. A sentinel is a venue device, so it decides wherever it
+   * stands, one-code line or not.
+   */
+  | { kind: 'sentinel'; health: HealthLookup }
   /** 保通卡: no health lookup, temperature still applies. */
   | { kind: 'guarantee-pass' }
   /** Cleared by staff or by a checkpoint scan within its window. */
@@ -142,6 +148,8 @@ export function decide(input: DecisionInput): Decision {
     case 'guarantee-pass':
     case 'cleared':
       return staffOrOpen(temperature);
+    case 'sentinel':
+      return staffOrOpen([...temperature, ...lookupReasons(credential.health, rules, now)]);
     case 'rider': {
       if (!rules.oneCodeEnabled)
         return { outcome: 'see-staff', reasons: ['ONE_CODE_NOT_ENABLED', ...temperature] };

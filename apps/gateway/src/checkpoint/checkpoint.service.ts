@@ -34,6 +34,7 @@ import { AuthorityClient, toFacts } from '../health-link/authority.client';
 import { Metrics } from '../ops/metrics';
 import { RideCodeService } from '../ride-code/ride-code.service';
 import { hashIdNumber } from '../riders/id-hash';
+import { NetworkDirectory } from '../network/network.directory';
 import { RulesService } from '../rules/rules.service';
 import { ClearancesRepository } from './clearances.repository';
 
@@ -52,6 +53,11 @@ interface ScanFacts {
 const NOBODY = { person: null };
 const CLEARANCE_KEEP_MS = 24 * 3_600_000;
 const MAX_AUTHORITY_CODE = 128;
+/** What only a digital sentinel reads (spec: "A checkpoint in digital-sentinel mode"). */
+const SENTINEL_KINDS: ReadonlySet<CheckpointCredential['kind']> = new Set([
+  'id-card',
+  'relative-code',
+]);
 
 /**
  * A security-checkpoint scan: the entry's health checks without consuming the code or
@@ -71,6 +77,7 @@ export class CheckpointService implements OnApplicationBootstrap, OnModuleDestro
     private readonly idempotency: IdempotencyCache,
     private readonly clearances: ClearancesRepository,
     private readonly metrics: Metrics,
+    private readonly network: NetworkDirectory,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(CONFIG) private readonly config: GatewayConfig,
     @Inject(LOGGER) private readonly log: Logger,
@@ -130,7 +137,8 @@ export class CheckpointService implements OnApplicationBootstrap, OnModuleDestro
       policyVersion: rules.id,
       policyHash: hash,
     };
-    const est = await this.establish(req.credential, rules, now, deadlineMs);
+    const sentinel = this.network.isSentinel(req.stationId, req.deviceId);
+    const est = await this.establish(req.credential, rules, now, deadlineMs, sentinel);
     if (est === 'record-unavailable')
       return this.done(req, reply(ctx, 'see-staff', ['RECORD_UNAVAILABLE']), started);
     const decision = decide({
@@ -189,7 +197,12 @@ export class CheckpointService implements OnApplicationBootstrap, OnModuleDestro
     rules: RuleVersion,
     now: number,
     deadlineMs: number,
+    isSentinel: boolean,
   ): Promise<ScanFacts | 'record-unavailable'> {
+    // Only a device the operator made a digital sentinel reads a person's own credentials;
+    // any other checkpoint sends them to the venue procedure, and asks the authority nothing.
+    if (SENTINEL_KINDS.has(c.kind) && !isSentinel)
+      return { facts: { kind: 'venue-check' }, ...NOBODY };
     // The authority waits at most the operator's bound, and never past the scan's deadline.
     const budgetMs = Math.min(
       rules.healthServiceFallback.timeoutMs,
@@ -214,11 +227,10 @@ export class CheckpointService implements OnApplicationBootstrap, OnModuleDestro
       case 'offline-code':
         return { facts: { kind: 'offline-code' }, ...NOBODY };
       case 'id-card':
-        return this.sentinel(rules, c.idNumber, 'id-card', () =>
+        return this.sentinel(c.idNumber, 'id-card', () =>
           this.authority.lookupIdNumber(c.idNumber, 'digital-sentinel', budgetMs),
         );
       case 'relative-code': {
-        if (!rules.oneCodeEnabled) return this.notEnabled();
         // The health-code service issues codes of at most 128 characters.
         if (c.code.length > MAX_AUTHORITY_CODE)
           return { facts: { kind: 'rejected', reason: 'CODE_INVALID' }, ...NOBODY };
@@ -226,22 +238,21 @@ export class CheckpointService implements OnApplicationBootstrap, OnModuleDestro
         try {
           v = await this.authority.verifyRelativeCode(c.code, budgetMs);
         } catch {
-          return {
-            facts: { kind: 'rider', authorized: true, health: { kind: 'unavailable' } },
-            ...NOBODY,
-          };
+          return { facts: { kind: 'sentinel', health: { kind: 'unavailable' } }, ...NOBODY };
         }
         if (v.status !== 'valid' || v.dependantIdNumber === null)
           return { facts: { kind: 'rejected', reason: 'CODE_INVALID' }, ...NOBODY };
         const dependant = v.dependantIdNumber;
-        return this.sentinel(rules, dependant, 'relative-code', async () => v.health);
+        return this.sentinel(dependant, 'relative-code', async () => v.health);
       }
     }
   }
 
-  /** Digital sentinel: the person's status straight from the authority, checked in by keyed hash. */
+  /**
+   * Digital sentinel: the person's status straight from the authority, checked in by keyed
+   * hash. A sentinel is a venue device: it checks wherever it stands, one-code line or not.
+   */
   private async sentinel(
-    rules: RuleVersion,
     idNumber: string,
     medium: string,
     lookup: () => Promise<{
@@ -249,8 +260,6 @@ export class CheckpointService implements OnApplicationBootstrap, OnModuleDestro
       latestNegativeSampledAt: string | null;
     } | null>,
   ): Promise<ScanFacts> {
-    // Where the operator has not enabled one-code checks, nothing is fetched.
-    if (!rules.oneCodeEnabled) return this.notEnabled();
     const person = {
       riderId: null,
       personKey: hashIdNumber(this.config.idHashKey, idNumber),
@@ -260,25 +269,14 @@ export class CheckpointService implements OnApplicationBootstrap, OnModuleDestro
     try {
       health = await lookup();
     } catch {
-      return {
-        facts: { kind: 'rider', authorized: true, health: { kind: 'unavailable' } },
-        person,
-      };
+      return { facts: { kind: 'sentinel', health: { kind: 'unavailable' } }, person };
     }
     // Unknown to the health-code service: the venue procedure with staff.
     if (health === null) return { facts: { kind: 'venue-check' }, ...NOBODY };
     return {
-      facts: {
-        kind: 'rider',
-        authorized: true,
-        health: { kind: 'fresh', facts: toFacts(health) },
-      },
+      facts: { kind: 'sentinel', health: { kind: 'fresh', facts: toFacts(health) } },
       person,
     };
-  }
-
-  private notEnabled(): ScanFacts {
-    return { facts: { kind: 'rider', authorized: true, health: null }, ...NOBODY };
   }
 
   private done(req: ScanRequest, out: GateReply, started: number): GateReply {
