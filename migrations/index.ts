@@ -12,6 +12,7 @@ import { IdLookups1700000000110 } from './1700000000110-IdLookups';
 import { BroadcastReconciliation1700000000120 } from './1700000000120-BroadcastReconciliation';
 import { CheckinTrace1700000000130 } from './1700000000130-CheckinTrace';
 import { AdmissionFence1700000000140 } from './1700000000140-AdmissionFence';
+import { ProvedIdentity1700000000150 } from './1700000000150-ProvedIdentity';
 
 /** Listed explicitly so ts-node, jest and compiled builds all load the same set. */
 export const MIGRATIONS = [
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   BroadcastReconciliation1700000000120,
   CheckinTrace1700000000130,
   AdmissionFence1700000000140,
+  ProvedIdentity1700000000150,
 ];

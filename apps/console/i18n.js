@@ -215,4 +215,11 @@ export const DICT = {
     en: 'Not authorized: the code still rides, with the venue-code procedure',
   },
   riderRegistered: { zh: '已登记', en: 'Registered' },
+  proveHelp: {
+    zh: '登记和授权都在随申码页面上以本人身份登录完成，本页不收身份证号。',
+    en: 'Registration and authorization are done by signing in as yourself on the health-code (随申码) page; this page never takes an ID number.',
+  },
+  signInToRegister: { zh: '随申码登录，实名登记', en: 'Register via 随申码' },
+  signInToAuthorize: { zh: '随申码登录，授权关联', en: 'Authorize via 随申码' },
+  signingIn: { zh: '正在完成随申码登录…', en: 'Completing the 随申码 sign-in…' },
 };

@@ -1,18 +1,16 @@
 // @ts-check
 // The rider's one screen: health status (display only), the rotating ride QR code, linkage.
-/* global document, setTimeout, clearTimeout */
+/* global document, setTimeout, clearTimeout, location, history, sessionStorage, URLSearchParams */
 import {
   ApiError,
   api,
   claimsOf,
   clockTime,
-  field,
   languageToggle,
   show,
   showError,
   signIn,
   t,
-  value,
 } from './lib.js';
 
 /** Fetch a new code this long before the current one expires. */
@@ -123,15 +121,7 @@ function wire() {
   });
   form('linkage').addEventListener('submit', (ev) => {
     ev.preventDefault();
-    const f = form('linkage');
-    const idNumber = value(f, 'idNumber');
-    field(f, 'idNumber').value = '';
-    api(token, 'POST', `/riders/${encodeURIComponent(riderId)}/authorization`, { idNumber })
-      .then(async () => {
-        show($('linkage-result'), 'ok', [t('authorizedNow')]);
-        await loadStatus();
-      })
-      .catch((e) => showError($('linkage-result'), e));
+    void startProof('authorize', 'linkage-result');
   });
   $('revoke').addEventListener('click', () => {
     api(token, 'DELETE', `/riders/${encodeURIComponent(riderId)}/authorization`)
@@ -143,16 +133,61 @@ function wire() {
   });
   form('register').addEventListener('submit', (ev) => {
     ev.preventDefault();
-    const f = form('register');
-    const body = { name: value(f, 'name'), idNumber: value(f, 'idNumber') };
-    field(f, 'idNumber').value = '';
-    api(token, 'POST', '/riders', body)
-      .then(async () => {
-        show($('register-result'), 'ok', [t('riderRegistered')]);
-        await refreshCode();
-      })
-      .catch((e) => showError($('register-result'), e));
+    void startProof('register', 'register-result');
   });
+}
+
+/** Which sign-in this tab started, so the page knows what the returning code is for. */
+const PROOF_KEY = 'console.rider.proof';
+
+/**
+ * Sends the rider to the health authority's own sign-in page: the person proves who they are
+ * there, never here. The authority sends them back with a one-time code.
+ * @param {'register' | 'authorize'} purpose
+ * @param {string} resultId
+ */
+async function startProof(purpose, resultId) {
+  try {
+    const started = await api(
+      token,
+      'POST',
+      `/riders/${encodeURIComponent(riderId)}/identity-proofs`,
+      { purpose },
+    );
+    sessionStorage.setItem(PROOF_KEY, purpose);
+    location.assign(started.authorizeUrl);
+  } catch (e) {
+    showError($(resultId), e);
+  }
+}
+
+/** Back from the sign-in with ?code=…&state=…: the gateway exchanges the code. */
+async function completeProof() {
+  const params = new URLSearchParams(location.search);
+  const code = params.get('code');
+  const state = params.get('state');
+  if (!code || !state) return;
+  history.replaceState(null, '', location.pathname);
+  const purpose = sessionStorage.getItem(PROOF_KEY);
+  sessionStorage.removeItem(PROOF_KEY);
+  const resultId = purpose === 'register' ? 'register-result' : 'linkage-result';
+  show($(resultId), 'info', [t('signingIn')]);
+  try {
+    if (purpose === 'register') {
+      await api(token, 'POST', '/riders', { code, state });
+      show($(resultId), 'ok', [t('riderRegistered')]);
+      await refreshCode();
+    } else {
+      await api(token, 'POST', `/riders/${encodeURIComponent(riderId)}/authorization`, {
+        code,
+        state,
+      });
+      show($(resultId), 'ok', [t('authorizedNow')]);
+    }
+  } catch (e) {
+    showError($(resultId), e);
+  }
+  await loadStatus();
 }
 
 languageToggle(() => {
@@ -168,6 +203,7 @@ signIn(
     $('screen').hidden = false;
     void refreshCode();
     void loadStatus();
+    void completeProof();
   },
   () => {
     clearTimeout(refreshTimer);

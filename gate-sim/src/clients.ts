@@ -78,6 +78,43 @@ export interface NewPerson {
   /** YYYY-MM-DD */
   birthDate: string;
   disabled?: boolean;
+  /** What the person signs in at the authority with; SIM_PASSCODE by default. */
+  passcode?: string;
+}
+
+/** The simulated people's sign-in passcode at the authority stand-in. */
+export const SIM_PASSCODE = 'gate-sim-passcode';
+
+/**
+ * The person signs in on the authority's own page (as in a browser: the form, then the redirect
+ * back to the rider screen, not followed); returns what the redirect carried.
+ */
+export async function signInAtAuthority(
+  authorizeUrl: string,
+  idNumber: string,
+  passcode: string,
+): Promise<{ code: string; state: string }> {
+  const url = new URL(authorizeUrl);
+  const form = new URLSearchParams(url.searchParams);
+  form.set('idNumber', idNumber);
+  form.set('passcode', passcode);
+  const target = `${url.origin}${url.pathname}`;
+  let res: Response;
+  try {
+    res = await fetch(target, {
+      method: 'POST',
+      body: form,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+  } catch (err) {
+    throw new UnreachableError('POST', target, err);
+  }
+  const location = res.headers.get('location');
+  if (res.status !== 303 || location === null)
+    throw new HttpError('POST', target, res.status, 'sign-in refused');
+  const back = new URL(location);
+  return { code: back.searchParams.get('code') ?? '', state: back.searchParams.get('state') ?? '' };
 }
 
 /** The city health-code service stand-in; every call carries `x-api-key`. */
@@ -92,7 +129,15 @@ export class AuthorityClient {
   }
 
   createPerson(person: NewPerson): Promise<{ personId: string }> {
-    return this.call('POST', '/v1/persons', person);
+    return this.call('POST', '/v1/persons', {
+      ...person,
+      passcode: person.passcode ?? SIM_PASSCODE,
+    });
+  }
+
+  /** The card registry's real-name record: the card is held by this person. */
+  registerCard(idNumber: string, cardNo: string): Promise<unknown> {
+    return this.call('PUT', `/v1/persons/${enc(idNumber)}/cards/${enc(cardNo)}`);
   }
 
   setColour(idNumber: string, colour: Colour): Promise<unknown> {
@@ -154,15 +199,39 @@ export class GatewayClient {
     return send<T>(this.baseUrl, method, path, headers, body);
   }
 
-  /** The rider id is the app account's id: the subject of the rider's token. */
-  registerRider(riderId: string, name: string, idNumber: string): Promise<{ riderId: string }> {
-    return this.request(rider(riderId), 'POST', '/riders', { name, idNumber });
+  /** The person signs in at the authority for this account; the gateway gets only the code. */
+  async proveIdentity(
+    riderId: string,
+    purpose: 'register' | 'authorize',
+    idNumber: string,
+    passcode: string,
+  ): Promise<{ code: string; state: string }> {
+    const { authorizeUrl } = await this.request<{ authorizeUrl: string }>(
+      rider(riderId),
+      'POST',
+      `/riders/${enc(riderId)}/identity-proofs`,
+      { purpose },
+    );
+    return signInAtAuthority(authorizeUrl, idNumber, passcode);
   }
 
-  authorize(riderId: string, idNumber: string): Promise<{ authorized: boolean }> {
-    return this.request(rider(riderId), 'POST', `/riders/${enc(riderId)}/authorization`, {
-      idNumber,
-    });
+  /** The rider id is the app account's id: the subject of the rider's token. */
+  async registerRider(
+    riderId: string,
+    idNumber: string,
+    passcode = SIM_PASSCODE,
+  ): Promise<{ riderId: string }> {
+    const proof = await this.proveIdentity(riderId, 'register', idNumber, passcode);
+    return this.request(rider(riderId), 'POST', '/riders', proof);
+  }
+
+  async authorize(
+    riderId: string,
+    idNumber: string,
+    passcode = SIM_PASSCODE,
+  ): Promise<{ authorized: boolean }> {
+    const proof = await this.proveIdentity(riderId, 'authorize', idNumber, passcode);
+    return this.request(rider(riderId), 'POST', `/riders/${enc(riderId)}/authorization`, proof);
   }
 
   revoke(riderId: string): Promise<void> {

@@ -238,9 +238,20 @@ async function newAuthorizedRider(
   name: string,
 ): Promise<{ riderId: string; idNumber: string }> {
   const idNumber = await newPerson(ctx, [1970, 1995], name);
-  const { riderId } = await ctx.deps.gateway.registerRider(randomUUID(), name, idNumber);
+  const { riderId } = await ctx.deps.gateway.registerRider(randomUUID(), idNumber);
   await ctx.deps.gateway.authorize(riderId, idNumber);
   return { riderId, idNumber };
+}
+
+/** A real-name card held by the rider's person, linked to the rider. */
+async function linkOwnCard(ctx: Ctx, name: string): Promise<{ riderId: string; cardNo: string }> {
+  const { riderId, idNumber } = await newAuthorizedRider(ctx, name);
+  const cardNo = mediumNo('31');
+  await ctx.deps.authority.registerCard(idNumber, cardNo);
+  await ctx.deps.gateway.request(asRider(riderId), 'POST', `/riders/${riderId}/cards`, {
+    cardNo,
+  });
+  return { riderId, cardNo };
 }
 
 const asRider = (sub: string): Caller => ({ role: 'rider', sub });
@@ -392,11 +403,7 @@ const RUN: Record<PathKind, Runner> = {
 
   /** The same checks as the app code, for the rider the card is linked to. */
   'linked-card': async (ctx) => {
-    const riderId = await newRider(ctx, '持卡人');
-    const cardNo = mediumNo('31');
-    await ctx.deps.gateway.request(asRider(riderId), 'POST', `/riders/${riderId}/cards`, {
-      cardNo,
-    });
+    const { cardNo } = await linkOwnCard(ctx, '持卡人');
     const credential = { kind: 'card' as const, cardNo };
     check(
       ctx,
@@ -416,11 +423,7 @@ const RUN: Record<PathKind, Runner> = {
 
   /** Reported lost by its rider: blocked at once. */
   'lost-card': async (ctx) => {
-    const riderId = await newRider(ctx, '失主');
-    const cardNo = mediumNo('31');
-    await ctx.deps.gateway.request(asRider(riderId), 'POST', `/riders/${riderId}/cards`, {
-      cardNo,
-    });
+    const { riderId, cardNo } = await linkOwnCard(ctx, '失主');
     await ctx.deps.gateway.request(
       asRider(riderId),
       'POST',

@@ -358,7 +358,7 @@ async function seedRider(
       'negative',
     );
   }
-  const { riderId } = await deps.gateway.registerRider(randomUUID(), plan.name, idNumber);
+  const { riderId } = await deps.gateway.registerRider(randomUUID(), idNumber);
   r.riderId = riderId;
   if (plan.authorize) await deps.gateway.authorize(riderId, idNumber);
 }

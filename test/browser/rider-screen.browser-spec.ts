@@ -1,6 +1,6 @@
 import type { NatsConnection } from 'nats';
 import { RideCodeService } from '../../apps/gateway/src/ride-code/ride-code.service';
-import { asRider, healthy, rider } from '../support/factories';
+import { TEST_PASSCODE, asRider, healthy, rider } from '../support/factories';
 import {
   natsClient,
   startAuthority,
@@ -102,13 +102,22 @@ describe("the rider's one screen in a browser", () => {
     await eventually(async () =>
       expect(await text(page.locator('#status-colour'))).toContain('Not authorized'),
     );
-    await page.locator('#linkage').getByLabel('ID number').fill('110101199003070000');
-    await page.locator('#linkage').getByRole('button', { name: 'Authorize' }).click();
+    // The screen takes no ID number: the person signs in on the authority's own page.
+    expect(await page.locator('#linkage input').count()).toBe(0);
+    await page.getByRole('button', { name: 'Authorize via 随申码' }).click();
+    await page.waitForURL((u) => u.pathname === '/oauth/authorize');
+    await page.getByLabel('ID number').fill(idNumber);
+    await page.getByLabel('Passcode').fill('not-their-passcode');
+    await page.getByRole('button', { name: /Agree and sign in/ }).click();
+    await eventually(async () => expect(await text(page.locator('#error'))).toContain('Wrong'));
+    await page.getByLabel('ID number').fill(idNumber);
+    await page.getByLabel('Passcode').fill(TEST_PASSCODE);
+    await page.getByRole('button', { name: /Agree and sign in/ }).click();
+    await page.waitForURL((u) => u.pathname === '/console/rider.html');
     await eventually(async () =>
-      expect(await text(page.locator('#linkage-result'))).toContain('ID_NUMBER_MISMATCH'),
+      expect(await text(page.locator('#linkage-result'))).toContain('Authorized'),
     );
-    await page.locator('#linkage').getByLabel('ID number').fill(idNumber);
-    await page.locator('#linkage').getByRole('button', { name: 'Authorize' }).click();
+    expect(page.url()).not.toContain('code=');
     await eventually(async () => expect(await text(page.locator('#status-colour'))).toBe('Green'));
   });
 });

@@ -2,7 +2,14 @@ import request from 'supertest';
 import { Client } from 'pg';
 import type { NatsConnection } from 'nats';
 import type { GateCredential, GateReply } from '@app/protocol';
-import { asRider, healthy, rideCode, rider } from '../support/factories';
+import {
+  asRider,
+  healthy,
+  realNameCard,
+  rideCode,
+  rider,
+  type TestRider,
+} from '../support/factories';
 import {
   AUTHORITY_KEY,
   bearer,
@@ -63,19 +70,25 @@ describe('transit cards, 保通卡 and tickets at the gate', () => {
       .post(`/riders/${riderId}/cards`)
       .set(await asRider(riderId))
       .send({ cardNo });
+  /** A real-name card held by the rider's person, as the card registry records it. */
+  const ownCard = async (r: TestRider): Promise<string> => {
+    const cardNo = uniqueId('C');
+    await realNameCard(authority.url, r.idNumber, cardNo);
+    return cardNo;
+  };
 
   describe('real-name-linked cards', () => {
-    it('one card, one rider: link is idempotent, another rider gets 409, unlink frees it', async () => {
+    it('one card, its holder only: link is idempotent, another rider gets 403, unlink works', async () => {
       const a = await rider(gw.url, authority.url, healthy(now()));
       const b = await rider(gw.url, authority.url, healthy(now()));
-      const cardNo = uniqueId('C');
+      const cardNo = await ownCard(a);
       const first = await link(a.riderId, cardNo);
       expect(first.status).toBe(201);
       expect(first.body).toEqual({ cardNo, linkedAt: expect.stringMatching(/\+08:00$/) });
       expect((await link(a.riderId, cardNo)).status).toBe(201);
       const taken = await link(b.riderId, cardNo);
-      expect(taken.status).toBe(409);
-      expect(taken.body.code).toBe('CARD_LINKED_ELSEWHERE');
+      expect(taken.status).toBe(403);
+      expect(taken.body.code).toBe('CARD_NOT_YOURS');
       await api()
         .delete(`/riders/${b.riderId}/cards/${cardNo}`)
         .set(await asRider(b.riderId))
@@ -84,7 +97,8 @@ describe('transit cards, 保通卡 and tickets at the gate', () => {
         .delete(`/riders/${a.riderId}/cards/${cardNo}`)
         .set(await asRider(a.riderId))
         .expect(204);
-      expect((await link(b.riderId, cardNo)).status).toBe(201);
+      expect((await link(b.riderId, cardNo)).status).toBe(403);
+      expect((await link(a.riderId, cardNo)).status).toBe(201);
     });
 
     it("a rider cannot act on another rider's account, nor an operator on a rider's", async () => {
@@ -109,7 +123,7 @@ describe('transit cards, 保通卡 and tickets at the gate', () => {
 
     it('a linked card runs the ride-code checks for its rider, with the same anti-passback', async () => {
       const r = await rider(gw.url, authority.url, healthy(now()));
-      const cardNo = uniqueId('C');
+      const cardNo = await ownCard(r);
       expect((await link(r.riderId, cardNo)).status).toBe(201);
       const gateId = uniqueId('G');
       const opened = await gateTap(card(cardNo), { gateId });
@@ -143,7 +157,7 @@ describe('transit cards, 保通卡 and tickets at the gate', () => {
       ],
     ])('a linked card of a rider with %s is sent to staff', async (_n, spec, reasons) => {
       const r = await rider(gw.url, authority.url, spec);
-      const cardNo = uniqueId('C');
+      const cardNo = await ownCard(r);
       expect((await link(r.riderId, cardNo)).status).toBe(201);
       expectReply(await gateTap(card(cardNo)), 'see-staff', reasons);
     });
@@ -151,7 +165,7 @@ describe('transit cards, 保通卡 and tickets at the gate', () => {
     it('a card reported lost is blocked at once, at entry and exit, and cannot be linked again', async () => {
       const r = await rider(gw.url, authority.url, healthy(now()));
       const other = await rider(gw.url, authority.url, healthy(now()));
-      const cardNo = uniqueId('C');
+      const cardNo = await ownCard(r);
       expect((await link(r.riderId, cardNo)).status).toBe(201);
       await api()
         .post(`/riders/${other.riderId}/cards/${cardNo}/report-lost`)
@@ -163,7 +177,11 @@ describe('transit cards, 保通卡 and tickets at the gate', () => {
         .expect(204);
       expectReply(await gateTap(card(cardNo)), 'deny', ['CARD_BLOCKED']);
       expectReply(await gateTap(card(cardNo), { mode: 'exit' }), 'deny', ['CARD_BLOCKED']);
-      const relink = await link(other.riderId, cardNo);
+      await api()
+        .delete(`/riders/${r.riderId}/cards/${cardNo}`)
+        .set(await asRider(r.riderId))
+        .expect(204);
+      const relink = await link(r.riderId, cardNo);
       expect(relink.status).toBe(409);
       expect(relink.body.code).toBe('CARD_BLOCKED');
     });

@@ -3,7 +3,7 @@ import request from 'supertest';
 import { Client } from 'pg';
 import { hashIdNumber } from '../../apps/gateway/src/riders/id-hash';
 import type { RunningAuthority } from '../../apps/health-authority/src/app';
-import { asRider, person } from '../support/factories';
+import { asRider, authorizeAs, person, proveIdentity, registerAs } from '../support/factories';
 import {
   startAuthority,
   startTestGateway,
@@ -45,52 +45,37 @@ describe('ID-number hash key rotation', () => {
   it('authorizes a rider registered under the old key and moves them to the new one', async () => {
     const idNumber = await person(authority.url);
     const riderId = randomUUID();
-    const auth = await asRider(riderId);
-    await request(before.url)
-      .post('/riders')
-      .set(auth)
-      .send({ name: '王五', idNumber })
-      .expect(201);
+    await registerAs(before.url, riderId, idNumber);
     expect(await hashOf(riderId)).toEqual(hashIdNumber(OLD_KEY, idNumber));
 
-    await request(after.url)
-      .post(`/riders/${riderId}/authorization`)
-      .set(auth)
-      .send({ idNumber })
-      .expect(201);
+    await authorizeAs(after.url, riderId, idNumber);
     expect(await hashOf(riderId)).toEqual(hashIdNumber(NEW_KEY, idNumber));
   });
 
-  it('refuses a second registration of a number still hashed under the old key', async () => {
+  it('moves a person still hashed under the old key to their new account, under the new key', async () => {
     const idNumber = await person(authority.url);
-    await request(before.url)
-      .post('/riders')
-      .set(await asRider(randomUUID()))
-      .send({ name: '赵六', idNumber })
-      .expect(201);
-    const res = await request(after.url)
-      .post('/riders')
-      .set(await asRider(randomUUID()))
-      .send({ name: '赵六', idNumber })
-      .expect(409);
-    expect(res.body.code).toBe('RIDER_EXISTS');
+    const old = randomUUID();
+    await registerAs(before.url, old, idNumber);
+    const fresh = randomUUID();
+    await registerAs(after.url, fresh, idNumber);
+    const rows = await db.query<{ id: string; id_hash: Buffer }>(
+      'SELECT id, id_hash FROM riders WHERE id = ANY($1)',
+      [[old, fresh]],
+    );
+    expect(rows.rows).toEqual([{ id: fresh, id_hash: hashIdNumber(NEW_KEY, idNumber) }]);
   });
 
-  it('still refuses a wrong number', async () => {
+  it('still refuses another person', async () => {
     const idNumber = await person(authority.url);
     const riderId = randomUUID();
-    const auth = await asRider(riderId);
-    await request(before.url)
-      .post('/riders')
-      .set(auth)
-      .send({ name: '钱七', idNumber })
-      .expect(201);
+    await registerAs(before.url, riderId, idNumber);
     const other = await person(authority.url);
+    const proof = await proveIdentity(after.url, riderId, other, 'authorize');
     const res = await request(after.url)
       .post(`/riders/${riderId}/authorization`)
-      .set(auth)
-      .send({ idNumber: other })
-      .expect(400);
-    expect(res.body.code).toBe('ID_NUMBER_MISMATCH');
+      .set(await asRider(riderId))
+      .send(proof)
+      .expect(403);
+    expect(res.body.code).toBe('IDENTITY_MISMATCH');
   });
 });

@@ -4,7 +4,7 @@ import type { NatsConnection, Subscription } from 'nats';
 import request from 'supertest';
 import { formatShanghai } from '@app/protocol';
 import type { RunningAuthority } from '../../apps/health-authority/src/app';
-import { asRider, person, rideCode } from '../support/factories';
+import { asRider, authorizeAs, person, registerAs, rideCode } from '../support/factories';
 import {
   natsClient,
   startAuthority,
@@ -105,12 +105,8 @@ describe('privacy canaries: no health value is stored, logged or broadcast', () 
     });
     const riderId = randomUUID();
     const auth = await asRider(riderId);
-    await request(gw.url).post('/riders').set(auth).send({ name: '乘客', idNumber }).expect(201);
-    await request(gw.url)
-      .post(`/riders/${riderId}/authorization`)
-      .set(auth)
-      .send({ idNumber })
-      .expect(201);
+    await registerAs(gw.url, riderId, idNumber);
+    await authorizeAs(gw.url, riderId, idNumber);
 
     // The display path handles the facts too; they reach the rider and nowhere else.
     const screen = await request(gw.url).get(`/riders/${riderId}/status`).set(auth).expect(200);

@@ -4,7 +4,15 @@ import { Client } from 'pg';
 import type { NatsConnection } from 'nats';
 import { SignJWT } from 'jose';
 import { EVENTS, formatShanghai, type GateReply } from '@app/protocol';
-import { asRider, healthy, person, rideCode, rider } from '../support/factories';
+import {
+  asRider,
+  healthy,
+  person,
+  proveIdentity,
+  registerAs,
+  rideCode,
+  rider,
+} from '../support/factories';
 import {
   rawRequest,
   tap,
@@ -379,15 +387,11 @@ describe('the one-code ride over raw NATS and HTTP', () => {
   });
 
   describe('HTTP', () => {
-    it('registers, stores only a keyed hash of the ID number, and refuses a duplicate', async () => {
+    it('registers the person who signed in, storing only a keyed hash of the ID number', async () => {
       const idNumber = await person(authority.url);
-      const auth = await asRider(randomUUID());
-      const res = await request(gw.url)
-        .post('/riders')
-        .set(auth)
-        .send({ name: '李四', idNumber })
-        .expect(201);
-      const row = await db.query('SELECT id_hash FROM riders WHERE id = $1', [res.body.riderId]);
+      const riderId = randomUUID();
+      await registerAs(gw.url, riderId, idNumber);
+      const row = await db.query('SELECT id_hash FROM riders WHERE id = $1', [riderId]);
       expect(row.rows[0].id_hash.toString('hex')).not.toContain(
         Buffer.from(idNumber).toString('hex'),
       );
@@ -396,11 +400,6 @@ describe('the one-code ride over raw NATS and HTTP', () => {
         [`%${idNumber}%`],
       );
       expect(dump.rows[0].n).toBe(0);
-      await request(gw.url)
-        .post('/riders')
-        .set(await asRider(randomUUID()))
-        .send({ name: '李四', idNumber })
-        .expect(409);
     });
 
     it('says which field is wrong', async () => {
@@ -408,17 +407,17 @@ describe('the one-code ride over raw NATS and HTTP', () => {
       const res = await request(gw.url)
         .post('/riders')
         .set(auth)
-        .send({ name: '', idNumber: '123', extra: 1 })
+        .send({ code: 'short', extra: 1 })
         .expect(400);
       expect(res.body.code).toBe('VALIDATION_FAILED');
-      expect(res.body.message).toMatch(/idNumber/);
-      expect(res.body.message).toMatch(/name/);
+      expect(res.body.message).toMatch(/code/);
+      expect(res.body.message).toMatch(/state/);
       expect(res.body.message).toMatch(/extra/);
       await request(gw.url)
         .post('/riders')
         .set(auth)
         .set('content-type', 'application/json')
-        .send('{"name":')
+        .send('{"code":')
         .expect(400);
       await request(gw.url)
         .get('/riders/not-a-uuid/status')
@@ -426,14 +425,16 @@ describe('the one-code ride over raw NATS and HTTP', () => {
         .expect(400);
     });
 
-    it('refuses authorization with the wrong ID number', async () => {
+    it('refuses authorization signed in by a person other than the registered one', async () => {
       const r = await rider(gw.url, authority.url, { authorized: false });
+      const other = await person(authority.url);
+      const proof = await proveIdentity(gw.url, r.riderId, other, 'authorize');
       const res = await request(gw.url)
         .post(`/riders/${r.riderId}/authorization`)
         .set(await asRider(r.riderId))
-        .send({ idNumber: '110101199001011234' })
-        .expect(400);
-      expect(res.body.code).toBe('ID_NUMBER_MISMATCH');
+        .send(proof)
+        .expect(403);
+      expect(res.body.code).toBe('IDENTITY_MISMATCH');
     });
 
     it('shows the one-screen status, live, with hours left in the window', async () => {

@@ -26,7 +26,7 @@ describe('RidersRepository', () => {
     await expect(repo.create(randomUUID(), '张三', idHash)).resolves.toBeNull();
     await expect(repo.existsByHash(idHash)).resolves.toBe(true);
     await expect(repo.existsByHash(hash())).resolves.toBe(false);
-    await expect(repo.find(id)).resolves.toEqual({ id, name: '张三', idHash });
+    await expect(repo.find(id)).resolves.toEqual({ id, idHash });
     await expect(repo.find(randomUUID())).resolves.toBeNull();
   });
 

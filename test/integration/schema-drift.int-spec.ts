@@ -62,19 +62,19 @@ describe('entities and migrations', () => {
     expect(entities).toEqual(tables);
   });
 
-  it('the schema builder does see a difference (a column made nullable)', async () => {
+  it('the schema builder does see a difference (a column made NOT NULL)', async () => {
     // Guards the two tests above against passing because nothing was compared.
     const riders = ds.getMetadata('riders');
     const name = riders.findColumnWithDatabaseName('name');
     if (!name) throw new Error('riders.name has no column metadata');
-    name.isNullable = true;
+    name.isNullable = false;
     try {
       const pending = await ds.driver.createSchemaBuilder().log();
       expect(pending.upQueries.map((q) => q.query)).toEqual([
-        'ALTER TABLE "riders" ALTER COLUMN "name" DROP NOT NULL',
+        'ALTER TABLE "riders" ALTER COLUMN "name" SET NOT NULL',
       ]);
     } finally {
-      name.isNullable = false;
+      name.isNullable = true;
     }
   });
 

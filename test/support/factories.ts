@@ -6,6 +6,9 @@ import { AUTHORITY_KEY, bearer, randomIdNumber } from './stack';
 
 const HOUR = 3_600_000;
 
+/** Every test person signs in at the authority with this; attackers in tests do not know it. */
+export const TEST_PASSCODE = 'test-passcode-0';
+
 export interface PersonSpec {
   colour?: Colour;
   /** Sampling times of negative tests, as epoch ms; none by default. */
@@ -23,7 +26,12 @@ export async function person(authorityUrl: string, spec: PersonSpec = {}): Promi
     const res = await api
       .post('/v1/persons')
       .set('x-api-key', AUTHORITY_KEY)
-      .send({ idNumber, name: spec.name ?? '测试乘客', birthDate: birthDateOf(idNumber) });
+      .send({
+        idNumber,
+        name: spec.name ?? '测试乘客',
+        birthDate: birthDateOf(idNumber),
+        passcode: TEST_PASSCODE,
+      });
     if (res.status === 201) break;
     if (res.status !== 409) throw new Error(`authority: ${res.status} ${res.text}`);
     idNumber = randomIdNumber({ birthYear: spec.birthYear });
@@ -54,7 +62,47 @@ export interface TestRider {
   idNumber: string;
 }
 
-/** Registered at the gateway (and, by default, authorized for health linkage). */
+export interface SignInResult {
+  code: string;
+  state: string;
+}
+
+/**
+ * The rider's sign-in at the authority, as the rider screen drives it: the gateway names the
+ * authority's page, the person signs in there, and the authority redirects back with a code.
+ */
+export async function proveIdentity(
+  gatewayUrl: string,
+  riderId: string,
+  idNumber: string,
+  purpose: 'register' | 'authorize',
+  passcode = TEST_PASSCODE,
+): Promise<SignInResult> {
+  const started = await request(gatewayUrl)
+    .post(`/riders/${riderId}/identity-proofs`)
+    .set(await asRider(riderId))
+    .send({ purpose })
+    .expect(201);
+  return signIn((started.body as { authorizeUrl: string }).authorizeUrl, idNumber, passcode);
+}
+
+/** Submits the authority's sign-in form for an authorize URL; throws unless it redirects back. */
+export async function signIn(
+  authorizeUrl: string,
+  idNumber: string,
+  passcode = TEST_PASSCODE,
+): Promise<SignInResult> {
+  const url = new URL(authorizeUrl);
+  const res = await request(url.origin)
+    .post(url.pathname)
+    .type('form')
+    .send({ ...Object.fromEntries(url.searchParams), idNumber, passcode });
+  if (res.status !== 303) throw new Error(`sign-in refused: ${res.status}`);
+  const back = new URL(res.headers.location);
+  return { code: back.searchParams.get('code') ?? '', state: back.searchParams.get('state') ?? '' };
+}
+
+/** Registered at the gateway as the person who signed in (and, by default, authorized). */
 export async function rider(
   gatewayUrl: string,
   authorityUrl: string,
@@ -62,20 +110,47 @@ export async function rider(
 ): Promise<TestRider> {
   const idNumber = await person(authorityUrl, spec);
   const riderId = randomUUID();
-  const auth = await asRider(riderId);
+  await registerAs(gatewayUrl, riderId, idNumber);
+  if (spec.authorized !== false) await authorizeAs(gatewayUrl, riderId, idNumber);
+  return { riderId, idNumber };
+}
+
+export async function registerAs(
+  gatewayUrl: string,
+  riderId: string,
+  idNumber: string,
+): Promise<void> {
+  const proof = await proveIdentity(gatewayUrl, riderId, idNumber, 'register');
   await request(gatewayUrl)
     .post('/riders')
-    .set(auth)
-    .send({ name: spec.name ?? '测试乘客', idNumber })
+    .set(await asRider(riderId))
+    .send(proof)
     .expect(201);
-  if (spec.authorized !== false) {
-    await request(gatewayUrl)
-      .post(`/riders/${riderId}/authorization`)
-      .set(auth)
-      .send({ idNumber })
-      .expect(201);
-  }
-  return { riderId, idNumber };
+}
+
+export async function authorizeAs(
+  gatewayUrl: string,
+  riderId: string,
+  idNumber: string,
+): Promise<void> {
+  const proof = await proveIdentity(gatewayUrl, riderId, idNumber, 'authorize');
+  await request(gatewayUrl)
+    .post(`/riders/${riderId}/authorization`)
+    .set(await asRider(riderId))
+    .send(proof)
+    .expect(201);
+}
+
+/** The card registry's real-name record: this card is held by this person. */
+export async function realNameCard(
+  authorityUrl: string,
+  idNumber: string,
+  cardNo: string,
+): Promise<void> {
+  await request(authorityUrl)
+    .put(`/v1/persons/${idNumber}/cards/${cardNo}`)
+    .set('x-api-key', AUTHORITY_KEY)
+    .expect(204);
 }
 
 /** A healthy rider: green, negative test sampled `hoursAgo` before `now`. */

@@ -64,6 +64,7 @@ import { RidersController } from './riders/riders.controller';
 import { ConsentDirectory } from './riders/consent-directory';
 import { RidersRepository } from './riders/riders.repository';
 import { RidersService } from './riders/riders.service';
+import { IdentityProofs } from './riders/identity-proofs';
 import { RulesRepository } from './rules/rules.repository';
 import { RulesService } from './rules/rules.service';
 import { AuditRepository } from './staff/audit.repository';
@@ -147,6 +148,7 @@ export class GatewayModule {
         RuleShadowService,
         RidersRepository,
         RidersService,
+        IdentityProofs,
         RideCodeService,
         AuthorityClient,
         HealthStatusService,

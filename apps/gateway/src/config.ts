@@ -19,6 +19,13 @@ export interface GatewayConfig {
   gateReplyInbox: 'any-inbox' | 'device-inbox';
   authorityUrl: string;
   authorityApiKey: string;
+  /** Where a rider's browser reaches the authority's sign-in page (AUTHORITY_URL by default). */
+  authorityPublicUrl: string;
+  /**
+   * Where the authority sends the rider back after sign-in: the rider screen, as registered
+   * with the authority. Null: this gateway's own /console/rider.html on its listening port.
+   */
+  riderRedirectUri: string | null;
   idHashKey: string;
   /** During a key rotation: riders hashed under the old key are still found, then re-hashed. */
   idHashKeyPrevious: string | null;
@@ -261,6 +268,15 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     gateReplyInbox: oneOf(env, 'GATE_REPLY_INBOX', ['any-inbox', 'device-inbox'] as const),
     authorityUrl: url(env, 'AUTHORITY_URL', 'http://127.0.0.1:3100', ['http:', 'https:']),
     authorityApiKey: env.AUTHORITY_API_KEY || DEV_DEFAULTS.AUTHORITY_API_KEY,
+    authorityPublicUrl: url(
+      env,
+      'AUTHORITY_PUBLIC_URL',
+      env.AUTHORITY_URL || 'http://127.0.0.1:3100',
+      ['http:', 'https:'],
+    ),
+    riderRedirectUri: env.RIDER_REDIRECT_URI
+      ? url(env, 'RIDER_REDIRECT_URI', '', ['http:', 'https:'])
+      : null,
     idHashKey,
     idHashKeyPrevious,
     rideCodeKeysFile: env.RIDE_CODE_KEYS_FILE || DEV_DEFAULTS.RIDE_CODE_KEYS_FILE,

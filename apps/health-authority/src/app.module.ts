@@ -34,6 +34,9 @@ import { StatusNotifier } from './notify/status-notifier';
 import { PersonStore } from './persons/person-store';
 import { PersonsController } from './persons/persons.controller';
 import { PersonsService } from './persons/persons.service';
+import { GrantStore } from './sign-in/grant-store';
+import { GrantsController, SignInPageController } from './sign-in/sign-in.controller';
+import { SignInService } from './sign-in/sign-in.service';
 
 @Module({})
 export class AppModule implements NestModule {
@@ -56,6 +59,8 @@ export class AppModule implements NestModule {
         RelativeCodesController,
         NucleicAcidCodesController,
         LookupsController,
+        SignInPageController,
+        GrantsController,
       ],
       providers: [
         { provide: AUTHORITY_CONFIG, useValue: config },
@@ -74,6 +79,8 @@ export class AppModule implements NestModule {
         RelativeCodeStore,
         CodesService,
         LookupsService,
+        GrantStore,
+        SignInService,
       ],
     };
   }

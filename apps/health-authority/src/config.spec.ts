@@ -8,7 +8,24 @@ describe('loadConfig', () => {
       natsUrl: 'nats://127.0.0.1:4222',
       apiKey: 'dev-authority-key',
       logLevel: 'info',
+      redirectUris: [
+        'http://127.0.0.1:3000/console/rider.html',
+        'http://localhost:3000/console/rider.html',
+      ],
     });
+  });
+
+  it('reads registered redirect URIs and refuses one that is not http(s) or has a fragment', () => {
+    expect(
+      loadConfig({ AUTHORITY_REDIRECT_URIS: 'https://app.example/cb, http://127.0.0.1/r' })
+        .redirectUris,
+    ).toEqual(['https://app.example/cb', 'http://127.0.0.1/r']);
+    expect(() => loadConfig({ AUTHORITY_REDIRECT_URIS: 'javascript:alert(1)' })).toThrow(
+      ConfigError,
+    );
+    expect(() => loadConfig({ AUTHORITY_REDIRECT_URIS: 'https://a.example/cb#x' })).toThrow(
+      ConfigError,
+    );
   });
 
   it('reads the environment', () => {

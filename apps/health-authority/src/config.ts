@@ -6,7 +6,17 @@ export interface AuthorityConfig {
   natsUrl: string;
   apiKey: string;
   logLevel: Level | 'silent';
+  /**
+   * Where the metro app may be sent back after sign-in (its registered redirect URIs). A
+   * loopback http URI matches on any port, as RFC 8252 7.3 asks of native apps' redirects.
+   */
+  redirectUris?: string[];
 }
+
+export const DEFAULT_REDIRECT_URIS = [
+  'http://127.0.0.1:3000/console/rider.html',
+  'http://localhost:3000/console/rider.html',
+];
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const NATS_SCHEMES = new Set(['nats:', 'tls:', 'ws:', 'wss:']);
@@ -54,6 +64,22 @@ export function productionRefusals(env: NodeJS.ProcessEnv): string[] {
   return refusals;
 }
 
+function redirectUris(raw: string | undefined): string[] {
+  if (!raw) return DEFAULT_REDIRECT_URIS;
+  return raw.split(',').map((entry) => {
+    const uri = entry.trim();
+    let url: URL;
+    try {
+      url = new URL(uri);
+    } catch {
+      throw new ConfigError(`AUTHORITY_REDIRECT_URIS has an entry that is not a URL: "${uri}"`);
+    }
+    if (!['http:', 'https:'].includes(url.protocol) || url.hash !== '')
+      throw new ConfigError(`AUTHORITY_REDIRECT_URIS entries must be http(s) without a fragment`);
+    return uri;
+  });
+}
+
 /** Reads and validates the environment once; throws ConfigError on the first bad value. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthorityConfig {
   if (env.NODE_ENV === 'production') {
@@ -80,5 +106,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthorityConfi
     natsUrl: natsUrl(env.NATS_URL || 'nats://127.0.0.1:4222'),
     apiKey,
     logLevel: logLevel as AuthorityConfig['logLevel'],
+    redirectUris: redirectUris(env.AUTHORITY_REDIRECT_URIS),
   };
 }

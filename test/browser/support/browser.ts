@@ -29,6 +29,8 @@ export interface Locator {
 
 export interface Page extends Pick<Locator, 'locator' | 'getByRole' | 'getByLabel'> {
   goto(url: string): Promise<unknown>;
+  url(): string;
+  waitForURL(url: (u: URL) => boolean, options?: { timeout?: number }): Promise<void>;
   screenshot(options?: { fullPage?: boolean }): Promise<Buffer>;
   on(event: 'console' | 'pageerror', listener: (arg: { toString(): string }) => void): void;
   evaluate(expression: string): Promise<unknown>;

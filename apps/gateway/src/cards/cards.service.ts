@@ -1,8 +1,13 @@
+import { timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { MEDIUM_NO_PATTERN, formatShanghai, mustMatch, parseInstant } from '@app/protocol';
 import { AppError } from '../common/errors';
 import type { Clock } from '../common/clock';
-import { CLOCK } from '../common/tokens';
+import { CLOCK, CONFIG } from '../common/tokens';
+import type { GatewayConfig } from '../config';
+import { AuthorityClient } from '../health-link/authority.client';
+import { hashIdNumber } from '../riders/id-hash';
+import { RidersRepository } from '../riders/riders.repository';
 import { CardsRepository, type TicketKind } from './cards.repository';
 import { type GuaranteeCardViewDto, type LinkedCardDto, type TicketDto } from './cards.dto';
 
@@ -26,12 +31,28 @@ export function instant(text: string, field: string): number {
 export class CardsService {
   constructor(
     private readonly repo: CardsRepository,
+    private readonly riders: RidersRepository,
+    private readonly authority: AuthorityClient,
+    @Inject(CONFIG) private readonly config: GatewayConfig,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
+  /**
+   * Only the card's real-name holder, as the card registry records them, may link it: the
+   * holder's number is hashed and compared with the rider's proved identity, then dropped.
+   */
   async link(riderId: string, cardNo: string): Promise<LinkedCardDto> {
+    mediumNo(cardNo, 'cardNo');
+    const rider = await this.riders.find(riderId);
+    if (!rider) throw new AppError('RIDER_NOT_FOUND', 'no such rider');
+    const holder = await this.authority.cardHolder(cardNo);
+    if (holder === null || !this.isHolder(rider.idHash, holder))
+      throw new AppError(
+        'CARD_NOT_YOURS',
+        'only the real-name holder of a card may link it, and this rider is not its holder',
+      );
     const now = this.clock.now();
-    switch (await this.repo.link(riderId, mediumNo(cardNo, 'cardNo'), new Date(now))) {
+    switch (await this.repo.link(riderId, cardNo, new Date(now))) {
       case 'linked':
         return { cardNo, linkedAt: formatShanghai(now) };
       case 'elsewhere':
@@ -41,6 +62,13 @@ export class CardsService {
       case 'no-rider':
         throw new AppError('RIDER_NOT_FOUND', 'no such rider');
     }
+  }
+
+  private isHolder(riderHash: Buffer, holderIdNumber: string): boolean {
+    const keys = [this.config.idHashKey, this.config.idHashKeyPrevious];
+    return keys.some(
+      (key) => key !== null && timingSafeEqual(riderHash, hashIdNumber(key, holderIdNumber)),
+    );
   }
 
   async unlink(riderId: string, cardNo: string): Promise<void> {

@@ -1,16 +1,36 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { Inject, Injectable } from '@nestjs/common';
-import type { Colour, HealthFacts } from '@app/decision';
+import type { HealthFacts } from '@app/decision';
 import { parseInstant } from '@app/protocol';
 import { AppError } from '../common/errors';
+import {
+  parseBody,
+  readCardHolder,
+  readElderlyChild,
+  readIdLookup,
+  readOfflineVerification,
+  readRelativeVerification,
+  readSignedIn,
+  readStatus,
+  readStatusBatch,
+  type AuthorityHealth,
+  type AuthorityStatus,
+  type OfflineCodeVerification,
+  type RelativeCodeVerification,
+  type SignedInPerson,
+} from './authority-answers';
+
+export type {
+  AuthorityHealth,
+  AuthorityStatus,
+  OfflineCodeStatus,
+  OfflineCodeVerification,
+  RelativeCodeVerification,
+  SignedInPerson,
+} from './authority-answers';
 import type { GatewayConfig } from '../config';
 import { CONFIG } from '../common/tokens';
-
-/** What the authority returns for a consent; shown to the rider, never stored. */
-export interface AuthorityStatus extends AuthorityHealth {
-  latestTest: { sampledAt: string; result: 'negative' | 'positive' } | null;
-}
 
 export function toFacts(s: AuthorityHealth): HealthFacts {
   return {
@@ -18,26 +38,6 @@ export function toFacts(s: AuthorityHealth): HealthFacts {
     latestNegativeSampledAt:
       s.latestNegativeSampledAt === null ? null : parseInstant(s.latestNegativeSampledAt),
   };
-}
-
-/** A status as the code and lookup endpoints return it; shown or decided on, never stored. */
-export interface AuthorityHealth {
-  colour: Colour;
-  latestNegativeSampledAt: string | null;
-}
-
-export type OfflineCodeStatus = 'valid' | 'superseded' | 'expired' | 'unknown';
-
-export interface OfflineCodeVerification {
-  status: OfflineCodeStatus;
-  belongsToIdNumber: boolean | null;
-  health: AuthorityHealth | null;
-}
-
-export interface RelativeCodeVerification {
-  status: 'valid' | 'unknown';
-  dependantIdNumber: string | null;
-  health: AuthorityHealth | null;
 }
 
 export type ElderlyChildLookup =
@@ -64,19 +64,35 @@ export class AuthorityClient {
     this.agent = new (tls ? https.Agent : http.Agent)({ keepAlive: true, maxSockets: 32 });
   }
 
-  async createConsent(idNumber: string): Promise<string> {
+  /**
+   * Exchanges a sign-in's one-time code (RFC 6749 4.1.3 with the PKCE verifier) for who signed
+   * in and, when they granted it, a consent. Null when the authority refuses the code.
+   */
+  async exchangeCode(
+    code: string,
+    redirectUri: string,
+    codeVerifier: string,
+  ): Promise<SignedInPerson | null> {
     const res = await this.call(
       'POST',
-      '/v1/consents',
-      { idNumber, grantee: 'metro', purpose: 'metro-ride' },
+      '/v1/oauth/token',
+      { grantType: 'authorization_code', code, redirectUri, clientId: 'metro', codeVerifier },
       5_000,
     );
-    if (res.status === 404)
-      throw new AppError(
-        'AUTHORITY_REFUSED',
-        'the health-code service has no record of this ID number',
-      );
-    return (this.json(res) as { consentId: string }).consentId;
+    if (res.status === 400) return null;
+    return readSignedIn(this.body(res, 'a code exchange'));
+  }
+
+  /** The real-name holder's ID number; null when the card is not a real-name card. */
+  async cardHolder(cardNo: string): Promise<string | null> {
+    const res = await this.call(
+      'GET',
+      `/v1/real-name-cards/${encodeURIComponent(cardNo)}`,
+      undefined,
+      5_000,
+    );
+    if (res.status === 404) return null;
+    return readCardHolder(this.body(res, 'a real-name card read'));
   }
 
   async revokeConsent(consentId: string): Promise<void> {
@@ -97,7 +113,7 @@ export class AuthorityClient {
       timeoutMs,
     );
     if (res.status === 404) return null;
-    return this.json(res) as AuthorityStatus;
+    return readStatus(this.body(res, 'a status read'));
   }
 
   /** One request for many consents: lookups under load are coalesced into these. */
@@ -106,7 +122,9 @@ export class AuthorityClient {
     timeoutMs: number,
   ): Promise<Record<string, AuthorityStatus | null>> {
     const res = await this.call('POST', '/v1/consents/status:batch', { consentIds }, timeoutMs);
-    return (this.json(res) as { statuses: Record<string, AuthorityStatus | null> }).statuses;
+    const statuses = readStatusBatch(this.body(res, 'a batch status read'), consentIds);
+    // fromEntries defines own properties, so an id like "__proto__" stays a plain key.
+    return Object.fromEntries(statuses);
   }
 
   async verifyOfflineCode(
@@ -115,12 +133,12 @@ export class AuthorityClient {
     timeoutMs: number,
   ): Promise<OfflineCodeVerification> {
     const res = await this.call('POST', '/v1/offline-codes/verify', { code, idNumber }, timeoutMs);
-    return this.json(res) as OfflineCodeVerification;
+    return readOfflineVerification(this.body(res, 'an offline-code verification'));
   }
 
   async verifyRelativeCode(code: string, timeoutMs: number): Promise<RelativeCodeVerification> {
     const res = await this.call('POST', '/v1/relative-codes/verify', { code }, timeoutMs);
-    return this.json(res) as RelativeCodeVerification;
+    return readRelativeVerification(this.body(res, "a relative's-code verification"));
   }
 
   /** Null when the authority has no such person. */
@@ -130,8 +148,7 @@ export class AuthorityClient {
     timeoutMs: number,
   ): Promise<AuthorityHealth | null> {
     const res = await this.call('POST', '/v1/lookups/id-number', { idNumber, purpose }, timeoutMs);
-    const body = this.json(res) as { found: boolean; health: AuthorityHealth | null };
-    return body.found ? body.health : null;
+    return readIdLookup(this.body(res, 'an ID-number lookup'));
   }
 
   /** 老幼核酸助查: only for those under 18 or 60 and over. */
@@ -143,8 +160,7 @@ export class AuthorityClient {
     const res = await this.call('POST', '/v1/lookups/elderly-child', { idNumber, name }, timeoutMs);
     if (res.status === 422) return { kind: 'not-eligible' };
     if (res.status === 404) return { kind: 'not-found' };
-    const body = this.json(res) as { health: AuthorityStatus };
-    return { kind: 'found', health: body.health };
+    return { kind: 'found', health: readElderlyChild(this.body(res, 'an elderly/child lookup')) };
   }
 
   /**
@@ -192,9 +208,10 @@ export class AuthorityClient {
     });
   }
 
-  private json(res: Answer): unknown {
+  /** A 2xx body, parsed without quoting it in any error; each caller checks its shape. */
+  private body(res: Answer, what: string): unknown {
     if (!res.ok) throw this.unavailable(res.status);
-    return JSON.parse(res.text) as unknown;
+    return parseBody(res.text, what);
   }
 
   private unavailable(status: number): AppError {

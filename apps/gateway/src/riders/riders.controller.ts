@@ -19,11 +19,12 @@ import {
 import type { Principal } from '@app/access-token';
 import { CallerThrottlerGuard, CurrentPrincipal, Roles } from '../auth/auth';
 import {
-  AuthorizeDto,
   AuthorizedDto,
-  RegisterRiderDto,
+  IdentityProofDto,
+  IdentityProofStartedDto,
   RideCodeDto,
   RiderCreatedDto,
+  StartIdentityProofDto,
   StatusScreenDto,
 } from './riders.dto';
 import { RidersService } from './riders.service';
@@ -37,22 +38,40 @@ import { RidersService } from './riders.service';
 export class RidersController {
   constructor(private readonly riders: RidersService) {}
 
+  @Post(':riderId/identity-proofs')
+  @ApiCreatedResponse({
+    type: IdentityProofStartedDto,
+    description: 'Where to send the rider to sign in at the health authority',
+  })
+  startProof(
+    @Param('riderId', ParseUUIDPipe) riderId: string,
+    @Body() dto: StartIdentityProofDto,
+  ): IdentityProofStartedDto {
+    return this.riders.startProof(riderId, dto.purpose);
+  }
+
   @Post()
-  @ApiCreatedResponse({ type: RiderCreatedDto })
+  @ApiCreatedResponse({
+    type: RiderCreatedDto,
+    description: 'Registered as the person who signed in at the authority (never a typed number)',
+  })
   async register(
     @CurrentPrincipal() p: Principal,
-    @Body() dto: RegisterRiderDto,
+    @Body() dto: IdentityProofDto,
   ): Promise<RiderCreatedDto> {
-    return { riderId: await this.riders.register(p.sub, dto.name, dto.idNumber) };
+    return { riderId: await this.riders.register(p.sub, dto.code, dto.state) };
   }
 
   @Post(':riderId/authorization')
-  @ApiCreatedResponse({ type: AuthorizedDto, description: 'Health linkage authorized' })
+  @ApiCreatedResponse({
+    type: AuthorizedDto,
+    description: 'Health linkage granted by the registered person at the authority',
+  })
   async authorize(
     @Param('riderId', ParseUUIDPipe) riderId: string,
-    @Body() dto: AuthorizeDto,
+    @Body() dto: IdentityProofDto,
   ): Promise<AuthorizedDto> {
-    await this.riders.authorize(riderId, dto.idNumber);
+    await this.riders.authorize(riderId, dto.code, dto.state);
     return { authorized: true };
   }
 

@@ -1,28 +1,35 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsString, Length, Matches } from 'class-validator';
+import { IsIn, Matches } from 'class-validator';
 
-const ID_NUMBER = /^[0-9]{17}[0-9Xx]$/;
+const OPAQUE = /^[A-Za-z0-9._~-]{16,512}$/;
+const OPAQUE_MESSAGE = 'must be 16 to 512 characters of A-Z a-z 0-9 . _ ~ -';
 
-export class RegisterRiderDto {
-  @ApiProperty({ example: '张三', description: 'Real name as on the ID card' })
-  @IsString()
-  @Length(1, 64)
-  name!: string;
-
+export class StartIdentityProofDto {
   @ApiProperty({
-    example: '310101199001011234',
-    description: '18-character resident ID number; stored only as a keyed hash',
+    enum: ['register', 'authorize'],
+    description:
+      'register: prove who you are (real-name registration); authorize: prove it again and grant the health linkage',
   })
-  @IsString()
-  @Matches(ID_NUMBER, { message: 'idNumber must be an 18-character ID number' })
-  idNumber!: string;
+  @IsIn(['register', 'authorize'])
+  purpose!: 'register' | 'authorize';
 }
 
-export class AuthorizeDto {
-  @ApiProperty({ description: 'The rider re-enters the ID number to confirm the health linkage' })
-  @IsString()
-  @Matches(ID_NUMBER, { message: 'idNumber must be an 18-character ID number' })
-  idNumber!: string;
+export class IdentityProofStartedDto {
+  @ApiProperty({ description: "Send the rider's browser here: the health authority's sign-in" })
+  authorizeUrl!: string;
+  @ApiProperty({ description: 'Comes back with the code; binds the sign-in to this account' })
+  state!: string;
+}
+
+/** What the authority's sign-in sent the rider back with (`?code=…&state=…`). */
+export class IdentityProofDto {
+  @ApiProperty({ description: 'The one-time code from the authority' })
+  @Matches(OPAQUE, { message: `code ${OPAQUE_MESSAGE}` })
+  code!: string;
+
+  @ApiProperty({ description: 'The state the gateway issued with the sign-in' })
+  @Matches(OPAQUE, { message: `state ${OPAQUE_MESSAGE}` })
+  state!: string;
 }
 
 export class RiderCreatedDto {

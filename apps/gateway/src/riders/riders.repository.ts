@@ -5,7 +5,6 @@ import { HealthLinkEntity, RiderEntity, pgPool } from '@app/persistence';
 
 export interface RiderRow {
   id: string;
-  name: string;
   idHash: Buffer;
 }
 
@@ -16,7 +15,7 @@ export class RidersRepository {
   /** For the consent directory's batched reads, which serve taps. */
   private readonly pool: Pool;
 
-  constructor(ds: DataSource) {
+  constructor(private readonly ds: DataSource) {
     this.riders = ds.getRepository(RiderEntity);
     this.links = ds.getRepository(HealthLinkEntity);
     this.pool = pgPool(ds);
@@ -38,16 +37,40 @@ export class RidersRepository {
     return this.riders.existsBy({ idHash });
   }
 
+  /**
+   * Registers a proved person. Another account holding the same person's hash (an older account
+   * of theirs, or one registered under a typed number before identity was proved) loses it: its
+   * registration is erased in the same transaction. Returns the consents the erased held.
+   */
+  async createProved(
+    id: string,
+    idHash: Buffer,
+    hashes: Buffer[],
+  ): Promise<{ displacedConsents: string[] }> {
+    return this.ds.transaction(async (m) => {
+      // DELETE … RETURNING answers [rows, count].
+      const links = await m.query<[{ consent_id: string }[], number]>(
+        `DELETE FROM health_links WHERE rider_id IN
+           (SELECT id FROM riders WHERE id_hash = ANY($1::bytea[]) AND id <> $2)
+         RETURNING consent_id`,
+        [hashes, id],
+      );
+      await m.query(`DELETE FROM riders WHERE id_hash = ANY($1::bytea[]) AND id <> $2`, [
+        hashes,
+        id,
+      ]);
+      await m.query(`INSERT INTO riders (id, id_hash) VALUES ($1, $2)`, [id, idHash]);
+      return { displacedConsents: links[0].map((r) => r.consent_id) };
+    });
+  }
+
   async rehash(id: string, idHash: Buffer): Promise<void> {
     await this.riders.update({ id }, { idHash });
   }
 
   async find(id: string): Promise<RiderRow | null> {
-    const rider = await this.riders.findOne({
-      select: { id: true, name: true, idHash: true },
-      where: { id },
-    });
-    return rider ? { id: rider.id, name: rider.name, idHash: rider.idHash } : null;
+    const rider = await this.riders.findOne({ select: { id: true, idHash: true }, where: { id } });
+    return rider ? { id: rider.id, idHash: rider.idHash } : null;
   }
 
   async consentOf(riderId: string): Promise<string | null> {

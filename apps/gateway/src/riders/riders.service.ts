@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
 import { testWindowEndsAt } from '@app/decision';
@@ -12,7 +11,12 @@ import { RiderFactsService } from '../cards/rider-facts.service';
 import { RideCodeService } from '../ride-code/ride-code.service';
 import { RulesService } from '../rules/rules.service';
 import { ConsentDirectory } from './consent-directory';
-import { hashIdNumber } from './id-hash';
+import {
+  IdentityProofs,
+  sameIdentity,
+  type ProofPurpose,
+  type ProvedIdentity,
+} from './identity-proofs';
 import { RidersRepository } from './riders.repository';
 import type { StatusScreenDto } from './riders.dto';
 
@@ -27,6 +31,7 @@ export class RidersService {
     private readonly repo: RidersRepository,
     private readonly authority: AuthorityClient,
     private readonly consents: ConsentDirectory,
+    private readonly proofs: IdentityProofs,
     private readonly riderFacts: RiderFactsService,
     private readonly rideCodes: RideCodeService,
     private readonly rules: RulesService,
@@ -35,42 +40,75 @@ export class RidersService {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  /** The rider id is the app account's id (the token subject), which must be a UUID. */
-  async register(riderId: string, name: string, idNumber: string): Promise<string> {
+  /** Sends the rider to the authority's sign-in; the rider id is the account (token subject). */
+  startProof(riderId: string, purpose: ProofPurpose): { authorizeUrl: string; state: string } {
     if (!UUID.test(riderId))
       throw new AppError('VALIDATION_FAILED', 'the rider token subject must be a UUID');
-    const previous = this.previousHash(idNumber);
-    const taken = previous !== null && (await this.repo.existsByHash(previous));
-    const id = taken
-      ? null
-      : await this.repo.create(riderId, name, hashIdNumber(this.config.idHashKey, idNumber));
-    if (id === null)
-      throw new AppError('RIDER_EXISTS', 'a rider with this ID number is already registered');
-    return id;
+    return this.proofs.start(riderId, purpose);
   }
 
-  async authorize(riderId: string, idNumber: string): Promise<void> {
+  /**
+   * Real-name registration of the person who signed in at the authority for this account. When
+   * they also granted the health linkage there, it is linked at once.
+   */
+  async register(riderId: string, code: string, state: string): Promise<string> {
+    if (!UUID.test(riderId))
+      throw new AppError('VALIDATION_FAILED', 'the rider token subject must be a UUID');
+    const proved = await this.proofs.complete(riderId, 'register', code, state);
+    const existing = await this.repo.find(riderId);
+    if (existing) {
+      await this.confirmSame(riderId, existing.idHash, proved);
+      if (proved.consentId) await this.linkConsent(riderId, proved.consentId);
+      return riderId;
+    }
+    const hashes = proved.previousIdHash ? [proved.idHash, proved.previousIdHash] : [proved.idHash];
+    const { displacedConsents } = await this.repo
+      .createProved(riderId, proved.idHash, hashes)
+      .catch(async (e: unknown) => {
+        if (proved.consentId) await this.dropConsent(proved.consentId);
+        if ((e as { code?: string }).code === '23505')
+          throw new AppError('RIDER_EXISTS', 'this person registered at the same moment elsewhere');
+        throw e;
+      });
+    for (const consentId of displacedConsents) await this.dropConsent(consentId);
+    if (proved.consentId) await this.linkConsent(riderId, proved.consentId);
+    return riderId;
+  }
+
+  /** The health linkage, granted by the registered person themselves at the authority. */
+  async authorize(riderId: string, code: string, state: string): Promise<void> {
     const rider = await this.repo.find(riderId);
     if (!rider) throw new AppError('RIDER_NOT_FOUND', 'no such rider');
-    const current = hashIdNumber(this.config.idHashKey, idNumber);
-    const old = this.previousHash(idNumber);
-    if (!timingSafeEqual(rider.idHash, current)) {
-      if (old === null || !timingSafeEqual(rider.idHash, old)) {
-        throw new AppError('ID_NUMBER_MISMATCH', 'idNumber does not match the registered rider');
-      }
-      // Key rotation: the rider re-entered the number, so move them to the current key.
-      await this.repo.rehash(riderId, current);
+    const proved = await this.proofs.complete(riderId, 'authorize', code, state);
+    await this.confirmSame(riderId, rider.idHash, proved);
+    if (!proved.consentId)
+      throw new AppError('IDENTITY_PROOF_INVALID', 'the sign-in granted no health linkage');
+    await this.linkConsent(riderId, proved.consentId);
+  }
+
+  /** The account's registered person must be the one who signed in; else nothing is kept. */
+  private async confirmSame(
+    riderId: string,
+    stored: Buffer,
+    proved: ProvedIdentity,
+  ): Promise<void> {
+    const same = sameIdentity(stored, proved);
+    if (same === null) {
+      if (proved.consentId) await this.dropConsent(proved.consentId);
+      throw new AppError(
+        'IDENTITY_MISMATCH',
+        'the person who signed in is not the person registered to this account',
+      );
     }
-    const consentId = await this.authority.createConsent(idNumber);
+    // Key rotation: the person proved themselves again, so move them to the current key.
+    if (same === 'previous') await this.repo.rehash(riderId, proved.idHash);
+  }
+
+  private async linkConsent(riderId: string, consentId: string): Promise<void> {
     const previous = await this.repo.consentOf(riderId);
     await this.repo.link(riderId, consentId);
     this.consents.linked(riderId, consentId);
     if (previous && previous !== consentId) await this.dropConsent(previous);
-  }
-
-  private previousHash(idNumber: string): Buffer | null {
-    const key = this.config.idHashKeyPrevious;
-    return key === null ? null : hashIdNumber(key, idNumber);
   }
 
   /** Takes effect at once: the link row goes, the authority revokes, every instance evicts. */

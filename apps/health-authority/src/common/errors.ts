@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'PERSON_NOT_FOUND'
   | 'PERSON_EXISTS'
   | 'CONSENT_NOT_FOUND'
+  | 'INVALID_GRANT'
   | 'NOT_ELIGIBLE'
   | 'PAYLOAD_TOO_LARGE'
   | 'UNAVAILABLE'

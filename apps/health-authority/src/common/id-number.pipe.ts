@@ -10,3 +10,13 @@ export class IdNumberPipe implements PipeTransform<string, string> {
     return value;
   }
 }
+
+/** A transit card number as gates read it. */
+@Injectable()
+export class CardNoPipe implements PipeTransform<string, string> {
+  transform(value: string): string {
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(value))
+      throw malformed('cardNo must match ^[A-Za-z0-9_-]{1,64}$');
+    return value;
+  }
+}

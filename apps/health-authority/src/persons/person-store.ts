@@ -1,3 +1,4 @@
+import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { Colour } from '../common/vocabulary';
 
@@ -32,20 +33,37 @@ export interface Person {
 export type NewPerson = Pick<
   Person,
   'personId' | 'idNumber' | 'name' | 'birthDate' | 'disabled' | 'specialGroup'
->;
+> & {
+  /** What the person signs in with at the authority; none (bulk seeds) means no sign-in. */
+  passcode?: string;
+};
+
+/** scrypt with a small cost: a stand-in's passcodes, hashed so no dump shows them. */
+const SCRYPT = { N: 1024, r: 8, p: 1 } as const;
+const hashPasscode = (passcode: string, salt: Buffer): Buffer =>
+  scryptSync(passcode, salt, 32, SCRYPT);
+/** Compared against when the ID number is unknown, so both failures take the same time. */
+const DUMMY = { salt: randomBytes(16), hash: randomBytes(32) };
 
 /** In-memory persons keyed by ID number: the authority's own data, never the gateway's. */
 @Injectable()
 export class PersonStore {
   private readonly byIdNumber = new Map<string, Person>();
+  private readonly passcodes = new Map<string, { salt: Buffer; hash: Buffer }>();
+  /** Real-name transit cards: card number -> holder's ID number (the card registry's record). */
+  private readonly cardHolders = new Map<string, string>();
 
   get(idNumber: string): Readonly<Person> | undefined {
     return this.byIdNumber.get(idNumber);
   }
 
   /** False when the ID number is already registered. */
-  create(input: NewPerson): boolean {
+  create({ passcode, ...input }: NewPerson): boolean {
     if (this.byIdNumber.has(input.idNumber)) return false;
+    if (passcode !== undefined) {
+      const salt = randomBytes(16);
+      this.passcodes.set(input.idNumber, { salt, hash: hashPasscode(passcode, salt) });
+    }
     this.byIdNumber.set(input.idNumber, {
       ...input,
       colour: 'green',
@@ -54,6 +72,25 @@ export class PersonStore {
       latestNegativeSampledAt: null,
     });
     return true;
+  }
+
+  /** The person, when the ID number and passcode are theirs; the same work either way. */
+  authenticate(idNumber: string, passcode: string): Readonly<Person> | undefined {
+    const stored = this.passcodes.get(idNumber);
+    const { salt, hash } = stored ?? DUMMY;
+    const ok = timingSafeEqual(hashPasscode(passcode, salt), hash);
+    return ok && stored ? this.byIdNumber.get(idNumber) : undefined;
+  }
+
+  /** Registers a real-name card to its holder; false when the person is unknown. */
+  registerCard(idNumber: string, cardNo: string): boolean {
+    if (!this.byIdNumber.has(idNumber)) return false;
+    this.cardHolders.set(cardNo, idNumber);
+    return true;
+  }
+
+  cardHolder(cardNo: string): string | undefined {
+    return this.cardHolders.get(cardNo);
   }
 
   /** 'changed' only when the colour really moved, so callers notify only on real changes. */

@@ -8,7 +8,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { ErrorDto } from '../common/dto';
-import { IdNumberPipe } from '../common/id-number.pipe';
+import { CardNoPipe, IdNumberPipe } from '../common/id-number.pipe';
 import { AddTestDto, CreatePersonDto, PersonCreatedDto, SetColourDto } from './persons.dto';
 import { PersonsService } from './persons.service';
 
@@ -31,6 +31,17 @@ export class PersonsController {
   @ApiNotFoundResponse({ type: ErrorDto, description: 'PERSON_NOT_FOUND' })
   setColour(@Param('idNumber', IdNumberPipe) idNumber: string, @Body() dto: SetColourDto): void {
     this.persons.setColour(idNumber, dto.colour);
+  }
+
+  @Put(':idNumber/cards/:cardNo')
+  @HttpCode(204)
+  @ApiNoContentResponse({ description: "The card registry's real-name record of this card" })
+  @ApiNotFoundResponse({ type: ErrorDto, description: 'PERSON_NOT_FOUND' })
+  registerCard(
+    @Param('idNumber', IdNumberPipe) idNumber: string,
+    @Param('cardNo', CardNoPipe) cardNo: string,
+  ): void {
+    this.persons.registerCard(idNumber, cardNo);
   }
 
   @Post(':idNumber/tests')

@@ -31,10 +31,23 @@ export class CreatePersonDto {
   @IsOptional()
   @IsBoolean()
   specialGroup?: boolean;
+
+  @ApiPropertyOptional({
+    minLength: 8,
+    maxLength: 128,
+    description:
+      'What the person signs in with at the authority (随申办 login); generated when omitted',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(8, 128)
+  passcode?: string;
 }
 
 export class PersonCreatedDto {
   @ApiProperty({ example: 'p_3q2b7yQm0mD0bXo1q8kZ3w' }) personId!: string;
+  @ApiProperty({ description: 'The sign-in passcode: as given, or the one generated' })
+  passcode!: string;
 }
 
 export class SetColourDto {

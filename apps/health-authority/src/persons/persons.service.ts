@@ -23,8 +23,9 @@ export class PersonsService {
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
 
-  create(dto: CreatePersonDto): { personId: string } {
+  create(dto: CreatePersonDto): { personId: string; passcode: string } {
     const personId = `p_${randomBytes(16).toString('base64url')}`;
+    const passcode = dto.passcode ?? randomBytes(12).toString('base64url');
     const created = this.persons.create({
       personId,
       idNumber: dto.idNumber,
@@ -32,6 +33,7 @@ export class PersonsService {
       birthDate: dto.birthDate,
       disabled: dto.disabled ?? false,
       specialGroup: dto.specialGroup ?? false,
+      passcode,
     });
     if (!created)
       throw new ApiError(
@@ -40,7 +42,7 @@ export class PersonsService {
         'a person with this idNumber already exists',
       );
     this.log.info({ personId }, 'person created');
-    return { personId };
+    return { personId, passcode };
   }
 
   setColour(idNumber: string, colour: Colour): void {
@@ -54,6 +56,11 @@ export class PersonsService {
     const sampledAt = parseInstant(dto.sampledAt) as number;
     if (!this.persons.addTest(idNumber, { sampledAt, result: dto.result })) throw notFound();
     this.announce(idNumber);
+  }
+
+  /** The card registry's real-name record: this card is held by this person. */
+  registerCard(idNumber: string, cardNo: string): void {
+    if (!this.persons.registerCard(idNumber, cardNo)) throw notFound();
   }
 
   /** After the store changed, so a subscriber that re-reads sees the new state. */

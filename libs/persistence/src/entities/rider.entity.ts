@@ -7,8 +7,9 @@ export class RiderEntity {
   @PrimaryColumn('uuid')
   id!: string;
 
-  @Column('text')
-  name!: string;
+  /** Only riders who typed a name before identity was proved have one: the authority holds it. */
+  @Column('text', { nullable: true })
+  name!: string | null;
 
   @Column('bytea', { name: 'id_hash' })
   idHash!: Buffer;
