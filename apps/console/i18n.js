@@ -221,5 +221,25 @@ export const DICT = {
   },
   signInToRegister: { zh: '随申码登录，实名登记', en: 'Register via 随申码' },
   signInToAuthorize: { zh: '随申码登录，授权关联', en: 'Authorize via 随申码' },
+  notRegistered: {
+    zh: '尚未实名登记：请用随申码登录登记',
+    en: 'Not registered yet: register via 随申码',
+  },
+  myCheckIns: { zh: '我的场所码记录', en: 'My check-ins' },
+  noCheckIns: { zh: '暂无记录', en: 'No check-ins yet' },
+  eraseTitle: { zh: '注销实名登记', en: 'Erase my registration' },
+  eraseHelp: {
+    zh: '撤销授权、解绑交通卡并删除身份信息。依法，场所码记录保留至保存期满后删除。',
+    en: 'Revokes the linkage, unlinks your cards and erases your identity. By law, check-ins are kept until the retention period ends, then deleted.',
+  },
+  erase: { zh: '注销登记', en: 'Erase registration' },
+  eraseConfirm: {
+    zh: '确定注销实名登记？',
+    en: 'Erase your registration? This cannot be undone.',
+  },
+  erasedNow: {
+    zh: '已注销：授权已撤销，交通卡已解绑，身份信息已删除',
+    en: 'Erased: linkage revoked, cards unlinked, identity erased',
+  },
   signingIn: { zh: '正在完成随申码登录…', en: 'Completing the 随申码 sign-in…' },
 };

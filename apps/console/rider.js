@@ -1,12 +1,14 @@
 // @ts-check
 // The rider's one screen: health status (display only), the rotating ride QR code, linkage.
-/* global document, setTimeout, clearTimeout, location, history, sessionStorage, URLSearchParams */
+/* global document, setTimeout, clearTimeout, location, history, sessionStorage, URLSearchParams, confirm */
 import {
   ApiError,
   api,
   claimsOf,
   clockTime,
+  el,
   languageToggle,
+  pick,
   show,
   showError,
   signIn,
@@ -102,16 +104,38 @@ function renderStatus() {
 
 async function loadStatus() {
   try {
-    status = await api(token, 'GET', `/riders/${encodeURIComponent(riderId)}/status`);
-    statusError = '';
+    const screen = await api(token, 'GET', `/riders/${encodeURIComponent(riderId)}/status`);
+    // No data yet (never authorized, or revoked): the screen says what to do, not an error.
+    status = screen.linkage === 'linked' ? screen : null;
+    statusError = status ? '' : pick(screen.notice);
     show($('status-result'), 'info', []);
   } catch (e) {
     status = null;
-    statusError = e instanceof ApiError && e.code === 'NOT_AUTHORIZED' ? t('notAuthorized') : '';
-    if (!statusError) showError($('status-result'), e);
-    else show($('status-result'), 'info', []);
+    statusError = '';
+    if (e instanceof ApiError && e.code === 'RIDER_NOT_FOUND') statusError = t('notRegistered');
+    else showError($('status-result'), e);
   }
   renderStatus();
+}
+
+async function loadCheckIns() {
+  const list = $('check-ins');
+  try {
+    const { checkIns } = await api(
+      token,
+      'GET',
+      `/riders/${encodeURIComponent(riderId)}/check-ins?limit=20`,
+    );
+    list.replaceChildren(
+      ...checkIns.map((/** @type {any} */ c) =>
+        el('li', {}, `${clockTime(c.checkedInAt)} · ${c.stationId} ${c.gateId} · ${c.via}`),
+      ),
+    );
+    show($('check-ins-result'), 'info', checkIns.length === 0 ? [t('noCheckIns')] : []);
+  } catch (e) {
+    list.replaceChildren();
+    showError($('check-ins-result'), e);
+  }
 }
 
 function wire() {
@@ -134,6 +158,19 @@ function wire() {
   form('register').addEventListener('submit', (ev) => {
     ev.preventDefault();
     void startProof('register', 'register-result');
+  });
+  form('check-ins-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    void loadCheckIns();
+  });
+  $('erase').addEventListener('click', () => {
+    if (!confirm(t('eraseConfirm'))) return;
+    api(token, 'DELETE', `/riders/${encodeURIComponent(riderId)}`)
+      .then(async () => {
+        show($('erase-result'), 'ok', [t('erasedNow')]);
+        await loadStatus();
+      })
+      .catch((e) => showError($('erase-result'), e));
   });
 }
 
@@ -203,6 +240,7 @@ signIn(
     $('screen').hidden = false;
     void refreshCode();
     void loadStatus();
+    void loadCheckIns();
     void completeProof();
   },
   () => {

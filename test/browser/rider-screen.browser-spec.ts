@@ -100,7 +100,9 @@ describe("the rider's one screen in a browser", () => {
       expect(await text(page.locator('#linkage-result'))).toContain('Revoked'),
     );
     await eventually(async () =>
-      expect(await text(page.locator('#status-colour'))).toContain('Not authorized'),
+      expect(await text(page.locator('#status-colour'))).toContain(
+        'No data yet: authorize to link',
+      ),
     );
     // The screen takes no ID number: the person signs in on the authority's own page.
     expect(await page.locator('#linkage input').count()).toBe(0);

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import type { CheckpointCredential, GateReply } from '@app/protocol';
 import { hashIdNumber } from '../../apps/gateway/src/riders/id-hash';
-import { asRider, healthy, person, rideCode, rider } from '../support/factories';
+import { asRider, healthy, person, realNameCard, rideCode, rider } from '../support/factories';
 import { bearer, rawRequest, startStack, tap, uniqueId, type TestStack } from '../support/stack';
 
 const PILOT = 'S0312';
@@ -73,6 +73,7 @@ describe('per-person trace for the health authority', () => {
     expect(byCode.outcome).toBe('open');
 
     const cardNo = uniqueId('31');
+    await realNameCard(authority.url, r.idNumber, cardNo);
     await request(gw.url)
       .post(`/riders/${r.riderId}/cards`)
       .set(await asRider(r.riderId))

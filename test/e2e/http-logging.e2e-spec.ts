@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { asRider, person } from '../support/factories';
+import { asRider, person, proveIdentity } from '../support/factories';
 import { startStack, type TestStack } from '../support/stack';
 
 interface LogLine {
@@ -93,11 +93,13 @@ describe('logs: Nest and HTTP requests on the gateway pino', () => {
     const idNumber = await person(stack.authority.url, { name, colour: 'green' });
     const riderId = randomUUID();
     const auth = await asRider(riderId);
+    // Registration exchanges a sign-in code whose answer carries the ID number.
+    const proof = await proveIdentity(stack.gw.url, riderId, idNumber, 'register');
     const created = await request(stack.gw.url)
       .post('/riders')
       .set(auth)
       .set('X-Request-Id', 'post-rider-1')
-      .send({ name, idNumber })
+      .send(proof)
       .expect(201);
     // The same ID number in a query string (refused, and still not logged).
     await request(stack.gw.url)
@@ -113,5 +115,6 @@ describe('logs: Nest and HTTP requests on the gateway pino', () => {
     expect(text).not.toContain(name);
     expect(text).not.toContain(token);
     expect(text).not.toContain('idNumber=');
+    expect(text).not.toContain(proof.code);
   });
 });

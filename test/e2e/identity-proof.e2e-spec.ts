@@ -170,7 +170,10 @@ describe('identity is proved, not typed', () => {
       .send(proof);
     expect(res.status).toBe(403);
     expect(res.body.code).toBe('IDENTITY_MISMATCH');
-    expect((await statusOf(owner.riderId)).status).not.toBe(200);
+    expect((await statusOf(owner.riderId)).body).toMatchObject({
+      linkage: 'not-authorized',
+      colour: null,
+    });
     const link = await db.query('SELECT 1 FROM health_links WHERE rider_id = $1', [owner.riderId]);
     expect(link.rowCount).toBe(0);
   });

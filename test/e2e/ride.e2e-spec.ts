@@ -452,7 +452,8 @@ describe('the one-code ride over raw NATS and HTTP', () => {
         .delete(`/riders/${r.riderId}/authorization`)
         .set(await asRider(r.riderId))
         .expect(204);
-      await request(gw.url).get(`/riders/${r.riderId}/status`).set(auth).expect(409);
+      const none = await request(gw.url).get(`/riders/${r.riderId}/status`).set(auth).expect(200);
+      expect(none.body).toMatchObject({ linkage: 'not-authorized', colour: null });
     });
 
     it('needs a valid bearer token of the right role, for the rider themself', async () => {

@@ -7,6 +7,7 @@ import {
   Param,
   ParseUUIDPipe,
   Post,
+  Query,
   UseGuards,
 } from '@nestjs/common';
 import {
@@ -22,7 +23,10 @@ import {
   AuthorizedDto,
   IdentityProofDto,
   IdentityProofStartedDto,
+  RegistrationErasedDto,
   RideCodeDto,
+  RiderCheckInsDto,
+  RiderCheckInsQueryDto,
   RiderCreatedDto,
   StartIdentityProofDto,
   StatusScreenDto,
@@ -91,6 +95,25 @@ export class RidersController {
   })
   status(@Param('riderId', ParseUUIDPipe) riderId: string): Promise<StatusScreenDto> {
     return this.riders.statusScreen(riderId);
+  }
+
+  @Get(':riderId/check-ins')
+  @ApiOkResponse({ type: RiderCheckInsDto, description: "The rider's own check-ins, newest first" })
+  checkIns(
+    @Param('riderId', ParseUUIDPipe) riderId: string,
+    @Query() q: RiderCheckInsQueryDto,
+  ): Promise<RiderCheckInsDto> {
+    return this.riders.checkIns(riderId, q.limit ?? 20);
+  }
+
+  @Delete(':riderId')
+  @ApiOkResponse({
+    type: RegistrationErasedDto,
+    description:
+      'Registration erased (PIPL Art. 47): consent revoked, card links removed, identity hash erased; check-ins stay until retention',
+  })
+  erase(@Param('riderId', ParseUUIDPipe) riderId: string): Promise<RegistrationErasedDto> {
+    return this.riders.erase(riderId);
   }
 
   @Post(':riderId/ride-code')

@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsIn, Matches } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 
 const OPAQUE = /^[A-Za-z0-9._~-]{16,512}$/;
 const OPAQUE_MESSAGE = 'must be 16 to 512 characters of A-Z a-z 0-9 . _ ~ -';
@@ -51,7 +52,20 @@ export class LatestTestDto {
 }
 
 export class StatusScreenDto {
-  @ApiProperty({ enum: ['green', 'yellow', 'red'] }) colour!: string;
+  @ApiProperty({
+    enum: ['linked', 'not-authorized'],
+    description:
+      'not-authorized: no data yet, the rider has not authorized the linkage (or revoked it); every health field is null',
+  })
+  linkage!: 'linked' | 'not-authorized';
+  @ApiProperty({
+    type: Object,
+    nullable: true,
+    description: 'What the screen says when there is no data yet, in Chinese and English',
+  })
+  notice!: { zh: string; en: string } | null;
+  @ApiProperty({ enum: ['green', 'yellow', 'red'], nullable: true, type: String })
+  colour!: string | null;
   @ApiProperty({
     nullable: true,
     type: LatestTestDto,
@@ -74,4 +88,36 @@ export class StatusScreenDto {
   hoursLeft!: number | null;
   @ApiProperty({ nullable: true, type: String }) windowEndsAt!: string | null;
   @ApiProperty() policyVersion!: string;
+}
+
+export class RiderCheckInDto {
+  @ApiProperty() checkInId!: string;
+  @ApiProperty({ description: 'ISO-8601 with +08:00' }) checkedInAt!: string;
+  @ApiProperty() stationId!: string;
+  @ApiProperty() gateId!: string;
+  @ApiProperty({ enum: ['ride-code', 'card', 'day-ticket', 'other'] }) via!: string;
+}
+
+export class RiderCheckInsDto {
+  @ApiProperty({ description: 'Newest first, within the retention period' })
+  checkIns!: RiderCheckInDto[];
+}
+
+export class RegistrationErasedDto {
+  @ApiProperty() consentRevoked!: boolean;
+  @ApiProperty() cardsUnlinked!: number;
+  @ApiProperty({
+    description: 'Check-ins stay until retention ends (contact tracing), then are purged',
+  })
+  checkInsKeptUntilRetention!: boolean;
+}
+
+export class RiderCheckInsQueryDto {
+  @ApiProperty({ required: false, minimum: 1, maximum: 100, default: 20 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit?: number;
 }

@@ -100,6 +100,68 @@ export class RidersRepository {
     return r.rows.map((row) => ({ riderId: row.rider_id, consentId: row.consent_id }));
   }
 
+  /** The rider's own check-ins since `since`, newest first (the rider-time index). */
+  async recentCheckIns(
+    riderId: string,
+    since: Date,
+    limit: number,
+  ): Promise<
+    { id: string; checkedInAt: Date; stationId: string; gateId: string; medium: string | null }[]
+  > {
+    const r = await this.pool.query<{
+      id: string;
+      checked_in_at: Date;
+      station_id: string;
+      gate_id: string;
+      medium: string | null;
+    }>(
+      `SELECT id, checked_in_at, station_id, gate_id, medium FROM check_ins
+       WHERE rider_id = $1 AND checked_in_at >= $2
+       ORDER BY checked_in_at DESC, id DESC LIMIT $3`,
+      [riderId, since, limit],
+    );
+    return r.rows.map((row) => ({
+      id: row.id,
+      checkedInAt: row.checked_in_at,
+      stationId: row.station_id,
+      gateId: row.gate_id,
+      medium: row.medium,
+    }));
+  }
+
+  /**
+   * Erases a registration in one transaction (PIPL Art. 47): the health link, the card links and
+   * the rider with their identity hash go. Check-ins stay until retention, as contact tracing
+   * needs: the trace found the rider's by their hash through this row, so before it goes the hash
+   * is written on their own check-ins (which retention drops with them). Null: no such rider.
+   */
+  async erase(
+    riderId: string,
+  ): Promise<{ consentId: string | null; cardsUnlinked: number } | null> {
+    return this.ds.transaction(async (m) => {
+      const rider = await m.query<{ id_hash: Buffer }[]>(
+        'SELECT id_hash FROM riders WHERE id = $1 FOR UPDATE',
+        [riderId],
+      );
+      if (rider.length === 0) return null;
+      await m.query(
+        `UPDATE check_ins SET person_key = $2 WHERE rider_id = $1 AND person_key IS NULL`,
+        [riderId, rider[0].id_hash],
+      );
+      // DELETE/UPDATE … RETURNING answer [rows, count].
+      const [links] = await m.query<[{ consent_id: string }[], number]>(
+        'DELETE FROM health_links WHERE rider_id = $1 RETURNING consent_id',
+        [riderId],
+      );
+      const [, cardsUnlinked] = await m.query<[unknown[], number]>(
+        'UPDATE transit_cards SET rider_id = NULL WHERE rider_id = $1',
+        [riderId],
+      );
+      await m.query('DELETE FROM riders WHERE id = $1', [riderId]);
+      return { consentId: links[0]?.consent_id ?? null, cardsUnlinked };
+    });
+  }
+
   /** A new authorization replaces the old one and restarts its clock. */
   async link(riderId: string, consentId: string): Promise<void> {
     await this.links.upsert({ riderId, consentId, authorizedAt: () => 'now()' }, ['riderId']);

@@ -18,9 +18,14 @@ import {
   type ProvedIdentity,
 } from './identity-proofs';
 import { RidersRepository } from './riders.repository';
-import type { StatusScreenDto } from './riders.dto';
+import type { RegistrationErasedDto, RiderCheckInsDto, StatusScreenDto } from './riders.dto';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const NO_DATA_YET = {
+  zh: '暂无数据：请授权关联健康码',
+  en: 'No data yet: authorize to link your health code',
+};
 
 /** Station used for "rules in force now" on the rider's screen: the network-wide version. */
 const NETWORK = '__network__';
@@ -119,12 +124,12 @@ export class RidersService {
 
   async statusScreen(riderId: string): Promise<StatusScreenDto> {
     const consentId = await this.repo.consentOf(riderId);
-    if (!consentId)
-      throw new AppError('NOT_AUTHORIZED', 'the rider has not authorized the health linkage');
+    if (!consentId) return this.noDataYet(riderId);
     const startedAt = performance.now();
     const fetchedAt = this.clock.now();
     const status = await this.authority.status(consentId, 3_000);
-    if (!status) throw new AppError('NOT_AUTHORIZED', 'the health linkage has been revoked');
+    // Revoked at the authority (by the person there): no data, as before any authorization.
+    if (!status) return this.noDataYet(riderId);
     const now = this.clock.now();
     // The screen shows the ride code next: its taps use this read rather than another.
     this.riderFacts.warmWith(consentId, toFacts(status), startedAt, fetchedAt, this.codeEnd(now));
@@ -134,6 +139,8 @@ export class RidersService {
       : null;
     const endsAt = sampled === null ? null : testWindowEndsAt(sampled, rules.testWindowHours);
     return {
+      linkage: 'linked',
+      notice: null,
       colour: status.colour,
       latestTest: status.latestTest,
       latestNegativeSampledAt: status.latestNegativeSampledAt,
@@ -142,6 +149,54 @@ export class RidersService {
         endsAt === null ? null : Math.max(0, Math.round(((endsAt - now) / 3_600_000) * 10) / 10),
       windowEndsAt: endsAt === null ? null : formatShanghai(endsAt),
       policyVersion: rules.id,
+    };
+  }
+
+  /** The screen's answer before any authorization: what to do, not an error. */
+  private async noDataYet(riderId: string): Promise<StatusScreenDto> {
+    if (!(await this.repo.find(riderId))) throw new AppError('RIDER_NOT_FOUND', 'no such rider');
+    const { rules } = this.rules.governing(NETWORK, this.clock.now());
+    return {
+      linkage: 'not-authorized',
+      notice: NO_DATA_YET,
+      colour: null,
+      latestTest: null,
+      latestNegativeSampledAt: null,
+      windowHours: rules.testWindowHours,
+      hoursLeft: null,
+      windowEndsAt: null,
+      policyVersion: rules.id,
+    };
+  }
+
+  /** The rider's own check-ins within the retention period, newest first. */
+  async checkIns(riderId: string, limit: number): Promise<RiderCheckInsDto> {
+    if (!(await this.repo.find(riderId))) throw new AppError('RIDER_NOT_FOUND', 'no such rider');
+    const since = new Date(this.clock.now() - this.config.retentionDays * 86_400_000);
+    const rows = await this.repo.recentCheckIns(riderId, since, limit);
+    return {
+      checkIns: rows.map((r) => ({
+        checkInId: r.id,
+        checkedInAt: formatShanghai(r.checkedInAt.getTime()),
+        stationId: r.stationId,
+        gateId: r.gateId,
+        via: r.medium === null ? 'ride-code' : (r.medium.split(':')[0] ?? 'other'),
+      })),
+    };
+  }
+
+  /**
+   * Erases the registration (PIPL Art. 47): the consent is revoked at the authority and evicted
+   * everywhere, card links and the identity hash go; check-ins stay until retention for tracing.
+   */
+  async erase(riderId: string): Promise<RegistrationErasedDto> {
+    const erased = await this.repo.erase(riderId);
+    if (!erased) throw new AppError('RIDER_NOT_FOUND', 'no such rider');
+    if (erased.consentId) await this.dropConsent(erased.consentId);
+    return {
+      consentRevoked: erased.consentId !== null,
+      cardsUnlinked: erased.cardsUnlinked,
+      checkInsKeptUntilRetention: true,
     };
   }
 
