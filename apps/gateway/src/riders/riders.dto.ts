@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { DisplayDto } from '../common/display.dto';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 
@@ -59,11 +60,11 @@ export class StatusScreenDto {
   })
   linkage!: 'linked' | 'not-authorized';
   @ApiProperty({
-    type: Object,
+    type: DisplayDto,
     nullable: true,
     description: 'What the screen says when there is no data yet, in Chinese and English',
   })
-  notice!: { zh: string; en: string } | null;
+  notice!: DisplayDto | null;
   @ApiProperty({ enum: ['green', 'yellow', 'red'], nullable: true, type: String })
   colour!: string | null;
   @ApiProperty({
