@@ -450,7 +450,7 @@ const RUN: Record<PathKind, Runner> = {
   /** Has not authorized the health linkage: NOT_AUTHORIZED, cleared by the ride code at the desk. */
   'unauthorized-cleared': async (ctx) => {
     const idNumber = await newPerson(ctx, [1970, 1995], '未授权');
-    const { riderId } = await ctx.deps.gateway.registerRider(randomUUID(), '未授权', idNumber);
+    const { riderId } = await ctx.deps.gateway.registerRider(randomUUID(), idNumber);
     await clearRider(
       ctx,
       'unauthorized-cleared',
