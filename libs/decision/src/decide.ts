@@ -1,3 +1,4 @@
+import type { Unavailable } from './unavailable';
 import type { DenyReason, Reason, StaffReason } from '@app/protocol';
 import type { Colour, RuleVersion } from './rules';
 
@@ -13,7 +14,7 @@ export type HealthLookup =
   | { kind: 'fresh'; facts: HealthFacts }
   /** Served from the in-memory cache because the authority did not answer in time. */
   | { kind: 'cached'; facts: HealthFacts; fetchedAt: number }
-  | { kind: 'unavailable' };
+  | Unavailable;
 
 /** What the gateway established about the credential before deciding. */
 export type CredentialFacts =

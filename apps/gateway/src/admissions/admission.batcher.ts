@@ -11,8 +11,9 @@ import {
   type Admission,
   type AdmissionResult,
 } from './admissions.repository';
+import { UNAVAILABLE, type Unavailable } from '@app/decision';
 
-export type CommitOutcome = AdmissionResult | { kind: 'unavailable' };
+export type CommitOutcome = AdmissionResult | Unavailable;
 
 interface Queued {
   item: Admission;
@@ -103,11 +104,11 @@ export class AdmissionBatcher {
     return new Promise((resolve) => {
       if (deadlineMs <= this.timer.now()) {
         this.refused.inc({ why: 'deadline' });
-        return resolve({ kind: 'unavailable' });
+        return resolve(UNAVAILABLE);
       }
       if (this.queue.length >= this.config.admissionQueueMax) {
         this.refused.inc({ why: 'queue-full' });
-        return resolve({ kind: 'unavailable' });
+        return resolve(UNAVAILABLE);
       }
       const q: Queued = {
         item,
@@ -123,7 +124,7 @@ export class AdmissionBatcher {
       const cancel = this.timer.after(deadlineMs - this.timer.now(), () => {
         if (q.settled) return;
         this.refused.inc({ why: 'deadline' });
-        q.settle({ kind: 'unavailable' });
+        q.settle(UNAVAILABLE);
         // Still waiting for a batch: it leaves the queue, and never commits.
         const i = this.queue.indexOf(q);
         if (i >= 0) this.queue.splice(i, 1);
@@ -220,7 +221,7 @@ export class AdmissionBatcher {
     batch = batch.filter((q) => {
       if (q.deadlineMs - start > FENCE_MARGIN_MS) return true;
       this.refused.inc({ why: 'deadline' });
-      q.settle({ kind: 'unavailable' });
+      q.settle(UNAVAILABLE);
       return false;
     });
     if (batch.length === 0) return;
@@ -240,7 +241,7 @@ export class AdmissionBatcher {
       const now = this.timer.now();
       const late = batch.filter((q, i) => {
         if (q.settled || now >= q.deadlineMs) {
-          q.settle({ kind: 'unavailable' });
+          q.settle(UNAVAILABLE);
           return results[i].kind === 'admitted';
         }
         q.settle(results[i]);
@@ -253,7 +254,7 @@ export class AdmissionBatcher {
       this.metrics.checkInCommit.observe({ result: 'failed' }, (performance.now() - sent) / 1000);
       this.batches.inc({ result: 'failed' });
       this.log.error({ err: (e as Error).message, taps: batch.length }, 'check-in batch failed');
-      for (const q of batch) q.settle({ kind: 'unavailable' });
+      for (const q of batch) q.settle(UNAVAILABLE);
       // A connection lost mid-call says nothing of whether the server committed: whatever it
       // did is released (a no-op for what never committed).
       if (mayHaveCommitted(e))

@@ -1,5 +1,5 @@
 import pino from 'pino';
-import type { RuleVersion } from '@app/decision';
+import { UNAVAILABLE, isUnavailable, type RuleVersion, type Unavailable } from '@app/decision';
 import { fixedClock } from '../common/clock';
 import type { PassesRepository } from '../staff/passes.repository';
 import { CardLookupService, type TapPlace } from './card-lookup.service';
@@ -70,7 +70,7 @@ class FakePasses {
 
 /** A rider's facts as RiderFactsService would give them, and what it was asked. */
 class FakeRiders {
-  answer: RiderFacts | 'record-unavailable' = { kind: 'rider', authorized: true, health: null };
+  answer: RiderFacts | Unavailable = { kind: 'rider', authorized: true, health: null };
   readonly asked: { riderId: string; mode: string; deadlineMs?: number }[] = [];
   of(riderId: string, mode: 'entry' | 'exit', _rules: RuleVersion, deadlineMs?: number) {
     this.asked.push({ riderId, mode, deadlineMs });
@@ -122,10 +122,10 @@ describe('CardLookupService: cards at the gate', () => {
     expect(s.riders.asked).toEqual([{ riderId: 'r1', mode: 'entry', deadlineMs: 1234.5 }]);
   });
 
-  it("passes on record-unavailable when the rider's facts cannot be established", async () => {
+  it("passes on Unavailable when the rider's facts cannot be established", async () => {
     s.repo.cards.set('C1', card({ riderId: 'r1' }));
-    s.riders.answer = 'record-unavailable';
-    await expect(tapCard('C1')).resolves.toBe('record-unavailable');
+    s.riders.answer = UNAVAILABLE;
+    await expect(tapCard('C1')).resolves.toEqual(UNAVAILABLE);
   });
 
   it.each([
@@ -178,10 +178,10 @@ describe('CardLookupService: cards at the gate', () => {
     expect(s.riders.asked).toHaveLength(1);
   });
 
-  it('answers record-unavailable when the claim fails, rather than guess', async () => {
+  it('answers Unavailable when the claim fails, rather than guess', async () => {
     s.repo.cards.set('C1', card({ hasPass: true }));
     s.passes.down = true;
-    await expect(tapCard('C1')).resolves.toBe('record-unavailable');
+    await expect(tapCard('C1')).resolves.toEqual(UNAVAILABLE);
   });
 
   it('a probe looks at a pass and claims nothing', async () => {
@@ -190,16 +190,16 @@ describe('CardLookupService: cards at the gate', () => {
     const r = await tapCard('C1', 'entry', { ...AT, probe: true });
     expect(r).toMatchObject({ facts: { kind: 'cleared' } });
     expect(s.passes.claims).toEqual([]);
-    if (r === 'record-unavailable' || r.passId === undefined) throw new Error('no pass');
+    if (isUnavailable(r) || r.passId === undefined) throw new Error('no pass');
     await s.lookups.settle(r.passId, false);
     expect(s.passes.released).toEqual([]);
   });
 
-  it('answers every tap of a failed batch with record-unavailable', async () => {
+  it('answers every tap of a failed batch with Unavailable', async () => {
     s.repo.down = true;
     await expect(Promise.all([tapCard('C1'), tapCard('C2')])).resolves.toEqual([
-      'record-unavailable',
-      'record-unavailable',
+      UNAVAILABLE,
+      UNAVAILABLE,
     ]);
   });
 

@@ -1,5 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { CredentialFacts, RuleVersion } from '@app/decision';
+import {
+  UNAVAILABLE,
+  isUnavailable,
+  type CredentialFacts,
+  type RuleVersion,
+  type Unavailable,
+} from '@app/decision';
 import type { GateCredential } from '@app/protocol';
 import { BatchLoader } from '../common/batch-loader';
 import type { Logger } from '../common/logger';
@@ -89,17 +95,17 @@ export class CardLookupService {
     rules: RuleVersion,
     now: number,
     at: TapPlace,
-  ): Promise<MediumFacts | 'record-unavailable'> {
+  ): Promise<MediumFacts | Unavailable> {
     const s = await this.cards.load(
       keyOf({ no: cardNo, stationId: at.stationId, gateId: at.gateId, at: now }),
     );
-    if (s === undefined) return 'record-unavailable';
+    if (s === undefined) return UNAVAILABLE;
     const medium = `card:${cardNo}`;
     const plain = { traveller: medium, riderId: null, medium, jti: null } as const;
     if (s.blocked) return { facts: { kind: 'rejected', reason: 'CARD_BLOCKED' }, ...plain };
     if (mode === 'entry' && s.hasPass) {
       const claimed = await this.claim(at, [medium, `gate:${at.gateId}`], now);
-      if (claimed === 'record-unavailable') return claimed;
+      if (isUnavailable(claimed)) return claimed;
       if (claimed.passId !== null)
         return {
           facts: { kind: 'cleared' },
@@ -111,7 +117,7 @@ export class CardLookupService {
     }
     if (s.riderId !== null) {
       const facts = await this.riders.of(s.riderId, mode, rules, at.deadlineMs);
-      if (facts === 'record-unavailable') return facts;
+      if (isUnavailable(facts)) return facts;
       return { facts, traveller: `rider:${s.riderId}`, riderId: s.riderId, medium, jti: null };
     }
     if (s.guarantee && s.guarantee.from <= now && now < s.guarantee.until)
@@ -125,11 +131,11 @@ export class CardLookupService {
     rules: RuleVersion,
     now: number,
     at: TapPlace,
-  ): Promise<MediumFacts | 'record-unavailable'> {
+  ): Promise<MediumFacts | Unavailable> {
     const s = await this.tickets.load(
       keyOf({ no: c.ticketNo, stationId: at.stationId, gateId: at.gateId, at: now }),
     );
-    if (s === undefined) return 'record-unavailable';
+    if (s === undefined) return UNAVAILABLE;
     const bound = `ticket:${c.ticketNo}`;
     const riderId = c.kind === 'day-ticket' ? (s.ticket?.riderId ?? null) : null;
     const base = {
@@ -152,7 +158,7 @@ export class CardLookupService {
       return { facts: { kind: 'cleared' }, ...base };
     if (s.hasPass) {
       const claimed = await this.claim(at, [bound, `gate:${at.gateId}`], now);
-      if (claimed === 'record-unavailable') return claimed;
+      if (isUnavailable(claimed)) return claimed;
       if (claimed.passId !== null)
         return { facts: { kind: 'cleared' }, ...base, passId: claimed.passId };
     }
@@ -168,7 +174,7 @@ export class CardLookupService {
     riderId: string,
     at: TapPlace,
     now: number,
-  ): Promise<{ passId: string | null } | 'record-unavailable'> {
+  ): Promise<{ passId: string | null } | Unavailable> {
     return this.claim(at, [`rider:${riderId}`], now);
   }
 
@@ -186,7 +192,7 @@ export class CardLookupService {
     at: TapPlace,
     boundTo: string[],
     now: number,
-  ): Promise<{ passId: string | null } | 'record-unavailable'> {
+  ): Promise<{ passId: string | null } | Unavailable> {
     // The lookup saw a usable pass; a probe answers as if claimed, and claims nothing.
     if (at.probe === true) return { passId: PROBE_PASS };
     try {
@@ -199,7 +205,7 @@ export class CardLookupService {
       return { passId };
     } catch (e) {
       this.log.warn({ err: (e as Error).message }, 'staff pass claim failed');
-      return 'record-unavailable';
+      return UNAVAILABLE;
     }
   }
 }

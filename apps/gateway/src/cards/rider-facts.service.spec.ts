@@ -157,9 +157,9 @@ describe('RiderFactsService.of: consent first, health only when the decision use
     expect(s.authority.asked).toBe(0);
   });
 
-  it("answers 'record-unavailable' when the database cannot say whether the rider consented", async () => {
+  it('answers Unavailable when the database cannot say whether the rider consented', async () => {
     s.consents.down = true;
-    await expect(s.facts.of('r1', 'entry', RULES)).resolves.toBe('record-unavailable');
+    await expect(s.facts.of('r1', 'entry', RULES)).resolves.toEqual({ kind: 'unavailable' });
     expect(s.authority.asked).toBe(0);
   });
 

@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import {
+  UNAVAILABLE,
   needsHealthLookup,
   type CredentialFacts,
   type HealthFacts,
   type RuleVersion,
+  type Unavailable,
 } from '@app/decision';
 import { HealthStatusService } from '../health-link/health-status.service';
 import { ConsentDirectory } from '../riders/consent-directory';
@@ -66,7 +68,7 @@ export class RiderFactsService {
   }
 
   /**
-   * 'record-unavailable' when the database could not say whether the rider consented.
+   * Unavailable when the database could not say whether the rider consented.
    * The health lookup waits at most the operator's bound, and never past `deadlineMs` (the
    * tap's, on performance.now()).
    */
@@ -75,13 +77,13 @@ export class RiderFactsService {
     mode: 'entry' | 'exit',
     rules: RuleVersion,
     deadlineMs = Infinity,
-  ): Promise<RiderFacts | 'record-unavailable'> {
+  ): Promise<RiderFacts | Unavailable> {
     // The decision's own rule for when health data is used: not even the consent is read
     // when no consent could make it needed (an exit, a station without one code).
     if (!needsHealthLookup(mode, rules, true))
       return { kind: 'rider', authorized: true, health: null };
     const consentId = await this.consents.consentOf(riderId);
-    if (consentId === undefined) return 'record-unavailable';
+    if (consentId === undefined) return UNAVAILABLE;
     // Not authorized: needsHealthLookup is false, and no health data is read.
     if (consentId === null) return { kind: 'rider', authorized: false, health: null };
     const budgetMs = Math.min(

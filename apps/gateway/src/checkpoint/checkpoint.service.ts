@@ -6,7 +6,14 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import { decide, type CredentialFacts, type RuleVersion } from '@app/decision';
+import {
+  UNAVAILABLE,
+  decide,
+  isUnavailable,
+  type CredentialFacts,
+  type RuleVersion,
+  type Unavailable,
+} from '@app/decision';
 import {
   parseInstant,
   type CheckpointCredential,
@@ -139,7 +146,7 @@ export class CheckpointService implements OnApplicationBootstrap, OnModuleDestro
     };
     const sentinel = this.network.isSentinel(req.stationId, req.deviceId);
     const est = await this.establish(req.credential, rules, now, deadlineMs, sentinel);
-    if (est === 'record-unavailable')
+    if (isUnavailable(est))
       return this.done(req, reply(ctx, 'see-staff', ['RECORD_UNAVAILABLE']), started);
     const decision = decide({
       mode: 'entry',
@@ -198,7 +205,7 @@ export class CheckpointService implements OnApplicationBootstrap, OnModuleDestro
     now: number,
     deadlineMs: number,
     isSentinel: boolean,
-  ): Promise<ScanFacts | 'record-unavailable'> {
+  ): Promise<ScanFacts | Unavailable> {
     // Only a device the operator made a digital sentinel reads a person's own credentials;
     // any other checkpoint sends them to the venue procedure, and asks the authority nothing.
     if (SENTINEL_KINDS.has(c.kind) && !isSentinel)
@@ -221,7 +228,7 @@ export class CheckpointService implements OnApplicationBootstrap, OnModuleDestro
           };
         const riderId = verified.claims.sub;
         const facts = await this.riders.of(riderId, 'entry', rules, deadlineMs);
-        if (facts === 'record-unavailable') return facts;
+        if (isUnavailable(facts)) return facts;
         return { facts, person: { riderId, personKey: null, medium: null } };
       }
       case 'offline-code':
@@ -238,7 +245,7 @@ export class CheckpointService implements OnApplicationBootstrap, OnModuleDestro
         try {
           v = await this.authority.verifyRelativeCode(c.code, budgetMs);
         } catch {
-          return { facts: { kind: 'sentinel', health: { kind: 'unavailable' } }, ...NOBODY };
+          return { facts: { kind: 'sentinel', health: UNAVAILABLE }, ...NOBODY };
         }
         if (v.status !== 'valid' || v.dependantIdNumber === null)
           return { facts: { kind: 'rejected', reason: 'CODE_INVALID' }, ...NOBODY };
@@ -269,7 +276,7 @@ export class CheckpointService implements OnApplicationBootstrap, OnModuleDestro
     try {
       health = await lookup();
     } catch {
-      return { facts: { kind: 'sentinel', health: { kind: 'unavailable' } }, person };
+      return { facts: { kind: 'sentinel', health: UNAVAILABLE }, person };
     }
     // Unknown to the health-code service: the venue procedure with staff.
     if (health === null) return { facts: { kind: 'venue-check' }, ...NOBODY };

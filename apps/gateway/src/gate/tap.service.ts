@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { decide, type CredentialFacts, type RuleVersion } from '@app/decision';
+import {
+  decide,
+  isUnavailable,
+  type CredentialFacts,
+  type RuleVersion,
+  type Unavailable,
+} from '@app/decision';
 import type { GateCredential, GateReply, TapRequest } from '@app/protocol';
 import { AdmissionBatcher } from '../admissions/admission.batcher';
 import { CardLookupService, type TapPlace } from '../cards/card-lookup.service';
@@ -137,7 +143,7 @@ export class TapService {
       probe,
     };
     let est = await this.establish(req.credential, req.mode, rules, now, at);
-    if (est === 'record-unavailable')
+    if (isUnavailable(est))
       return this.done(req, reply(ctx, 'see-staff', ['RECORD_UNAVAILABLE']), started);
     let decision = decide({
       mode: req.mode,
@@ -155,7 +161,7 @@ export class TapService {
       est.riderId !== null
     ) {
       const claimed = await this.cardLookup.riderPass(est.riderId, at, now);
-      if (claimed === 'record-unavailable')
+      if (isUnavailable(claimed))
         return this.done(req, reply(ctx, 'see-staff', ['RECORD_UNAVAILABLE']), started);
       if (claimed.passId !== null) {
         est = { ...est, facts: { kind: 'cleared' }, passId: claimed.passId };
@@ -239,7 +245,7 @@ export class TapService {
     rules: RuleVersion,
     now: number,
     at: TapPlace,
-  ): Promise<Established | 'record-unavailable'> {
+  ): Promise<Established | Unavailable> {
     switch (c.kind) {
       case 'ride-code':
         return this.establishRideCode(c.code, mode, rules, now, at.deadlineMs);
@@ -260,7 +266,7 @@ export class TapService {
     rules: RuleVersion,
     now: number,
     deadlineMs?: number,
-  ): Promise<Established | 'record-unavailable'> {
+  ): Promise<Established | Unavailable> {
     const verified = await this.rideCodes.verify(code, now);
     if (verified.status === 'invalid')
       return { facts: { kind: 'rejected', reason: 'CODE_INVALID' }, ...UNKNOWN_PERSON };
@@ -277,6 +283,6 @@ export class TapService {
     };
     // Health data is fetched only when the decision needs it, and only with an active consent.
     const facts = await this.riders.of(riderId, mode, rules, deadlineMs);
-    return facts === 'record-unavailable' ? facts : { facts, ...who };
+    return isUnavailable(facts) ? facts : { facts, ...who };
   }
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import type { HealthFacts, HealthLookup } from '@app/decision';
+import { UNAVAILABLE, type HealthFacts, type HealthLookup } from '@app/decision';
 import { BatchLoader } from '../common/batch-loader';
 import { CircuitBreaker } from '../common/circuit-breaker';
 import { Metrics } from '../ops/metrics';
@@ -180,7 +180,7 @@ export class HealthStatusService implements OnModuleDestroy {
       const known = this.lastKnown.get(consentId);
       return known
         ? { kind: 'cached', facts: known.facts, fetchedAt: known.fetchedAt }
-        : { kind: 'unavailable' };
+        : UNAVAILABLE;
     }
     if (fetched.facts === null) return null;
     this.remember(consentId, fetched.facts, fetched.startedAt, fetched.fetchedAt);

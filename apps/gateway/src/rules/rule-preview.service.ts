@@ -7,6 +7,7 @@ import {
   type HealthLookup,
   type RuleVersion,
   type StationRef,
+  UNAVAILABLE,
 } from '@app/decision';
 import { ruleVersionHash } from '@app/persistence';
 import { displayFor, formatShanghai, parseInstant } from '@app/protocol';
@@ -38,7 +39,7 @@ function credentialFacts(dto: PreviewDto): CredentialFacts {
       const sampled = dto.latestNegativeSampledAt;
       const health: HealthLookup =
         dto.healthServiceAvailable === false
-          ? { kind: 'unavailable' }
+          ? UNAVAILABLE
           : {
               kind: 'fresh',
               facts: {

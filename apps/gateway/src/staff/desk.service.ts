@@ -16,6 +16,7 @@ import { PassesRepository } from './passes.repository';
 import type { IssuePassDto, PassDto, RegisteredDto, RegistrationDto } from './staff.dto';
 import { VERIFICATION_USABLE_MS } from './verification-log.service';
 import { VerificationsRepository, type Verification } from './verifications.repository';
+import { UNAVAILABLE, type Unavailable } from '@app/decision';
 
 /** The desk's "gate" in check-ins and receipts. */
 export const DESK_GATE = 'desk';
@@ -80,7 +81,7 @@ export class DeskService {
         // A desk registration is bounded like a tap, from when it reached the commit.
         performance.now() + this.config.tapDeadlineMs,
       )
-      .catch(() => ({ kind: 'unavailable' as const }));
+      .catch((): Unavailable => UNAVAILABLE);
     if (result.kind !== 'admitted') {
       await this.verifications.giveBack(v.id, checkInId);
       await this.audit.record(

@@ -3,6 +3,7 @@
  * the fact it is about; everything else is a passing default.
  */
 import type { CredentialFacts, DecisionInput, HealthFacts, HealthLookup } from '../decide';
+import { UNAVAILABLE } from '../unavailable';
 import type { RuleVersion, Scope, StationRef } from '../rules';
 
 const HOUR_MS = 3_600_000;
@@ -53,7 +54,7 @@ export const cached = (fetchedAt: number, facts: HealthFacts = healthFacts()): H
   facts,
   fetchedAt,
 });
-export const unavailable = (): HealthLookup => ({ kind: 'unavailable' });
+export const unavailable = (): HealthLookup => UNAVAILABLE;
 
 /** An authorized rider (ride code or real-name card) whose fresh lookup passes. */
 export function riderFacts(
