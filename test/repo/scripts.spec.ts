@@ -1,15 +1,34 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..');
+
+/**
+ * Stand-ins for Chromium, nats-server, initdb and pg_ctl (each answers --version), so the plan
+ * does not depend on what this machine has installed.
+ */
+const FAKE_BIN = mkdtempSync(join(tmpdir(), 'fake-bin-'));
+for (const name of ['chromium', 'nats-server', 'initdb', 'pg_ctl']) {
+  writeFileSync(join(FAKE_BIN, name), '#!/bin/sh\nexit 0\n');
+  chmodSync(join(FAKE_BIN, name), 0o755);
+}
+afterAll(() => rmSync(FAKE_BIN, { recursive: true, force: true }));
 
 /** npm test's plan, printed by its --dry-run: what would run, with the variables it sets. */
 function plan(args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, ['scripts/test.mjs', '--dry-run', ...args], {
     cwd: ROOT,
     encoding: 'utf8',
-    env: { ...process.env, CI: '', CHROMIUM_PATH: '/usr/bin/chromium', ...env },
+    env: {
+      ...process.env,
+      CI: '',
+      CHROMIUM_PATH: join(FAKE_BIN, 'chromium'),
+      NATS_SERVER_BIN: join(FAKE_BIN, 'nats-server'),
+      PATH: `${FAKE_BIN}${delimiter}${process.env.PATH ?? ''}`,
+      ...env,
+    },
   });
   const runs = r.stdout.split('\n').filter((l) => l.startsWith('would run: '));
   const jest = runs.filter((l) => l.includes('jest'));
