@@ -11,8 +11,13 @@ import {
   type GatewayUnderTest,
 } from '../support/stack';
 
-/** Endpoints anyone may call: readiness, liveness, the API docs, the ride-code JWKS. */
-const PUBLIC = new Set(['GET /health', 'GET /health/live', 'GET /.well-known/jwks.json']);
+/** Endpoints anyone may call: readiness, liveness, the API and gate protocol docs, the ride-code JWKS. */
+const PUBLIC = new Set([
+  'GET /health',
+  'GET /health/live',
+  'GET /asyncapi.json',
+  'GET /.well-known/jwks.json',
+]);
 
 interface Operation {
   method: string;

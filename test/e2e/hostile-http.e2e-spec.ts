@@ -279,7 +279,7 @@ describe('hostile input over HTTP: clear 4xx, never a stack trace', () => {
     { name: 'stations (desk, feed)', role: 'staff', matches: (p) => p.startsWith('/stations/') },
     { name: 'checkins export', role: 'authority', matches: (p) => p.startsWith('/checkins') },
   ];
-  const PUBLIC = ['/health', '/health/live', '/.well-known/jwks.json'];
+  const PUBLIC = ['/health', '/health/live', '/asyncapi.json', '/.well-known/jwks.json'];
 
   it('answers forged, expired, over-age and missing tokens, and those of another audience or issuer, with 401 on every protected route family', async () => {
     const signer = await testAccessSigner();

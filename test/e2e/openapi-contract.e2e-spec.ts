@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import type { RunningAuthority } from '../../apps/health-authority/src/app';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ERROR_STATUS } from '../../apps/gateway/src/common/errors';
 import { startAuthority, startTestGateway, type GatewayUnderTest } from '../support/stack';
 
@@ -145,5 +147,14 @@ describe('the OpenAPI document is the HTTP contract', () => {
       shapeless(s, name),
     );
     expect(objects).toEqual([]);
+  });
+
+  it('serves the gate protocol as AsyncAPI at /asyncapi.json, the checked-in docs/asyncapi.json', async () => {
+    const served = (await request(gw.url).get('/asyncapi.json').expect(200)).body as unknown;
+    const file = JSON.parse(
+      readFileSync(join(__dirname, '..', '..', 'docs', 'asyncapi.json'), 'utf8'),
+    ) as unknown;
+    expect(served).toEqual(file);
+    expect(served).toMatchObject({ asyncapi: '3.0.0', channels: { tap: expect.any(Object) } });
   });
 });

@@ -4,3 +4,4 @@ export * from './reasons';
 export * from './types';
 export * from './time';
 export * from './validate';
+export * from './asyncapi';

@@ -3,12 +3,16 @@ import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/s
 import type { Response } from 'express';
 import type { NatsConnection } from 'nats';
 import type { Pool } from 'pg';
+import { gateProtocolAsyncApi } from '@app/protocol';
 import { NATS, PG_POOL } from '../common/tokens';
 import { Public } from '../auth/auth';
 import { RideCodeService } from '../ride-code/ride-code.service';
 import { ConsentDirectory } from '../riders/consent-directory';
 import { JwksDto, LivenessDto, ReadinessDto } from './ops.dto';
 import { ShutdownState } from './shutdown-state';
+
+/** Built once: it depends only on the protocol library. */
+const GATE_PROTOCOL_ASYNCAPI = gateProtocolAsyncApi();
 
 @ApiTags('operations')
 @Public()
@@ -61,6 +65,17 @@ export class OpsController {
   @ApiOkResponse({ type: LivenessDto, description: 'Liveness: the process answers' })
   live(): LivenessDto {
     return { status: 'ok' };
+  }
+
+  @Get('asyncapi.json')
+  @ApiOkResponse({
+    description:
+      'The gate protocol on NATS (taps, scans, replies, gate commands) as an AsyncAPI 3.0 ' +
+      'document, for gate and scanner vendors; the same as docs/asyncapi.json',
+    schema: { type: 'object', additionalProperties: true },
+  })
+  asyncapi(): Record<string, unknown> {
+    return GATE_PROTOCOL_ASYNCAPI;
   }
 
   @Get('.well-known/jwks.json')
