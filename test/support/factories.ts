@@ -171,3 +171,12 @@ export const asRider = (riderId: string) => bearer({ sub: riderId, role: 'rider'
 
 const birthDateOf = (idNumber: string): string =>
   `${idNumber.slice(6, 10)}-${idNumber.slice(10, 12)}-${idNumber.slice(12, 14)}`;
+
+/** A fresh dynamic 随申码 from the person's health-code app (valid 60 s, supersedes the last). */
+export async function healthCode(authorityUrl: string, idNumber: string): Promise<string> {
+  const res = await request(authorityUrl)
+    .post(`/v1/persons/${idNumber}/health-codes`)
+    .set('x-api-key', AUTHORITY_KEY)
+    .expect(201);
+  return (res.body as { code: string }).code;
+}

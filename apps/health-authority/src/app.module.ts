@@ -10,12 +10,18 @@ import type { Logger } from 'pino';
 import type { AuthorityConfig } from './config';
 import { ClockController } from './clock/clock.controller';
 import {
+  HealthCodesController,
   NucleicAcidCodesController,
   OfflineCodesController,
   RelativeCodesController,
 } from './codes/codes.controller';
 import { CodesService } from './codes/codes.service';
-import { NucleicAcidCodeStore, OfflineCodeStore, RelativeCodeStore } from './codes/code-store';
+import {
+  HealthCodeStore,
+  NucleicAcidCodeStore,
+  OfflineCodeStore,
+  RelativeCodeStore,
+} from './codes/code-store';
 import { AuthorityClock, systemClock, type Clock } from './common/clock';
 import { ApiKeyMiddleware } from './common/api-key.middleware';
 import { BulkController } from './bulk/bulk.controller';
@@ -58,6 +64,7 @@ export class AppModule implements NestModule {
         OfflineCodesController,
         RelativeCodesController,
         NucleicAcidCodesController,
+        HealthCodesController,
         LookupsController,
         SignInPageController,
         GrantsController,
@@ -77,6 +84,7 @@ export class AppModule implements NestModule {
         OfflineCodeStore,
         NucleicAcidCodeStore,
         RelativeCodeStore,
+        HealthCodeStore,
         CodesService,
         LookupsService,
         GrantStore,

@@ -2,6 +2,7 @@ import { AppError } from '../common/errors';
 import {
   parseBody,
   readCardHolder,
+  readHealthCodeVerification,
   readIdLookup,
   readOfflineVerification,
   readRelativeVerification,
@@ -98,6 +99,21 @@ describe('authority answers', () => {
     expect(readIdLookup({ found: true, health })).toEqual(health);
     refusal(() => readIdLookup({ found: 'yes', health }));
     refusal(() => readIdLookup({ found: true, health: null }));
+  });
+
+  it('reads a health-code verification: who and how only when valid', () => {
+    const health = { colour: 'green', latestNegativeSampledAt: null };
+    expect(
+      readHealthCodeVerification({ status: 'valid', idNumber: SECRET, health, extra: 1 }),
+    ).toEqual({ status: 'valid', idNumber: SECRET, health });
+    expect(readHealthCodeVerification({ status: 'expired', idNumber: SECRET, health })).toEqual({
+      status: 'expired',
+      idNumber: null,
+      health: null,
+    });
+    refusal(() => readHealthCodeVerification({ status: 'valid', idNumber: null, health }));
+    refusal(() => readHealthCodeVerification({ status: 'valid', idNumber: SECRET, health: null }));
+    refusal(() => readHealthCodeVerification({ status: 'CANARY', idNumber: null, health: null }));
   });
 
   it('reads a code exchange only when its consent agrees with its scope', () => {

@@ -32,6 +32,13 @@ export interface RelativeCodeVerification {
   health: AuthorityHealth | null;
 }
 
+/** A person's own dynamic 随申码, as the authority verifies it; who and how only when valid. */
+export interface HealthCodeVerification {
+  status: 'valid' | 'expired' | 'invalid';
+  idNumber: string | null;
+  health: AuthorityHealth | null;
+}
+
 /** Who signed in at the authority; the ID number is hashed at once and never kept. */
 export interface SignedInPerson {
   idNumber: string;
@@ -170,6 +177,18 @@ export function readIdLookup(body: unknown): AuthorityHealth | null {
 export function readElderlyChild(body: unknown): AuthorityStatus {
   const r = new Reader('an elderly/child lookup');
   return r.status(r.object(body, 'body').health, 'health');
+}
+
+export function readHealthCodeVerification(body: unknown): HealthCodeVerification {
+  const r = new Reader('a health-code verification');
+  const o = r.object(body, 'body');
+  const status = r.oneOf(o.status, ['valid', 'expired', 'invalid'], 'status');
+  if (status !== 'valid') return { status, idNumber: null, health: null };
+  return {
+    status,
+    idNumber: r.matching(o.idNumber, ID_NUMBER, 'idNumber'),
+    health: r.health(o.health),
+  };
 }
 
 export function readSignedIn(body: unknown): SignedInPerson {

@@ -8,6 +8,7 @@ import {
   parseBody,
   readCardHolder,
   readElderlyChild,
+  readHealthCodeVerification,
   readIdLookup,
   readOfflineVerification,
   readRelativeVerification,
@@ -16,6 +17,7 @@ import {
   readStatusBatch,
   type AuthorityHealth,
   type AuthorityStatus,
+  type HealthCodeVerification,
   type OfflineCodeVerification,
   type RelativeCodeVerification,
   type SignedInPerson,
@@ -24,6 +26,7 @@ import {
 export type {
   AuthorityHealth,
   AuthorityStatus,
+  HealthCodeVerification,
   OfflineCodeStatus,
   OfflineCodeVerification,
   RelativeCodeVerification,
@@ -139,6 +142,15 @@ export class AuthorityClient {
   async verifyRelativeCode(code: string, timeoutMs: number): Promise<RelativeCodeVerification> {
     const res = await this.call('POST', '/v1/relative-codes/verify', { code }, timeoutMs);
     return readRelativeVerification(this.body(res, "a relative's-code verification"));
+  }
+
+  /**
+   * A person's own dynamic 随申码 (health code), as a sentinel reads it: whose it is and their
+   * status, only while it is valid (60 s, superseded by the next refresh).
+   */
+  async verifyHealthCode(code: string, timeoutMs: number): Promise<HealthCodeVerification> {
+    const res = await this.call('POST', '/v1/health-codes/verify', { code }, timeoutMs);
+    return readHealthCodeVerification(this.body(res, 'a health-code verification'));
   }
 
   /** Null when the authority has no such person. */

@@ -4,6 +4,8 @@ import { Injectable } from '@nestjs/common';
 export const DAY_MS = 86_400_000;
 export const OFFLINE_CODE_VALIDITY_MS = 180 * DAY_MS;
 export const NUCLEIC_ACID_CODE_VALIDITY_MS = 30 * DAY_MS;
+/** The dynamic 随申码 refreshes every minute in the app; a screenshot is useless soon after. */
+export const HEALTH_CODE_VALIDITY_MS = 60_000;
 
 export type CodeStatus = 'valid' | 'superseded' | 'expired' | 'unknown';
 
@@ -81,6 +83,17 @@ export class OfflineCodeStore extends OnePerPersonCodes {
 export class NucleicAcidCodeStore extends OnePerPersonCodes {
   constructor() {
     super('NAC-', NUCLEIC_ACID_CODE_VALIDITY_MS);
+  }
+}
+
+/**
+ * A person's own dynamic 随申码 (health code): shown in the health-code app, valid one minute, and
+ * each refresh supersedes the one before.
+ */
+@Injectable()
+export class HealthCodeStore extends OnePerPersonCodes {
+  constructor() {
+    super('HC-', HEALTH_CODE_VALIDITY_MS);
   }
 }
 

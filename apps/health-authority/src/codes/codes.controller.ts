@@ -13,6 +13,8 @@ import { ErrorDto } from '../common/dto';
 import { IdNumberPipe } from '../common/id-number.pipe';
 import {
   AddRelativeDto,
+  HealthCodeIssuedDto,
+  HealthCodeVerificationDto,
   NucleicAcidCodeIssuedDto,
   NucleicAcidCodeVerificationDto,
   OfflineCodeIssuedDto,
@@ -108,5 +110,30 @@ export class NucleicAcidCodesController {
   @ApiServiceUnavailableResponse(FAULT)
   verify(@Body() dto: VerifyCodeDto): Promise<NucleicAcidCodeVerificationDto> {
     return this.codes.verifyNucleicAcid(dto.code);
+  }
+}
+
+@ApiTags('health codes (随申码)')
+@ApiSecurity('api-key')
+@Controller('v1')
+export class HealthCodesController {
+  constructor(private readonly codes: CodesService) {}
+
+  @Post('persons/:idNumber/health-codes')
+  @ApiCreatedResponse({
+    type: HealthCodeIssuedDto,
+    description: "The person's app refreshing their dynamic code: valid 60 s, supersedes the last",
+  })
+  @ApiNotFoundResponse({ type: ErrorDto, description: 'PERSON_NOT_FOUND' })
+  issue(@Param('idNumber', IdNumberPipe) idNumber: string): HealthCodeIssuedDto {
+    return this.codes.issueHealth(idNumber);
+  }
+
+  @Post('health-codes/verify')
+  @HttpCode(200)
+  @ApiOkResponse({ type: HealthCodeVerificationDto })
+  @ApiServiceUnavailableResponse(FAULT)
+  verify(@Body() dto: VerifyCodeDto): Promise<HealthCodeVerificationDto> {
+    return this.codes.verifyHealth(dto.code);
   }
 }

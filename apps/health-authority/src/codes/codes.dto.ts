@@ -83,3 +83,35 @@ export class NucleicAcidCodeIssuedDto {
 export class NucleicAcidCodeVerificationDto {
   @ApiProperty({ enum: CODE_STATUSES }) status!: CodeStatus;
 }
+
+export class HealthCodeIssuedDto {
+  @ApiProperty({
+    example: 'HC-3q2b7yQm0mD0bXo1q8kZ',
+    description: 'What the app shows as a QR code: HC- and 20 base64url characters',
+  })
+  code!: string;
+  @ApiProperty({ example: '2022-06-01T08:00:00.000+08:00' }) issuedAt!: string;
+  @ApiProperty({
+    example: '2022-06-01T08:01:00.000+08:00',
+    description: 'issuedAt + 60 s, exclusive; a newer code supersedes it sooner',
+  })
+  validUntil!: string;
+}
+
+export const HEALTH_CODE_STATUSES = ['valid', 'expired', 'invalid'] as const;
+
+export class HealthCodeVerificationDto {
+  @ApiProperty({
+    enum: HEALTH_CODE_STATUSES,
+    description: 'invalid: never issued, or superseded by a newer code',
+  })
+  status!: (typeof HEALTH_CODE_STATUSES)[number];
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Whose code it is; only when valid',
+  })
+  idNumber!: string | null;
+  @ApiProperty({ type: HealthSummaryDto, nullable: true, description: 'Only when valid' })
+  health!: HealthSummaryDto | null;
+}

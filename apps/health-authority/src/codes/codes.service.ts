@@ -9,12 +9,15 @@ import { offlineCodeEligible, relativeCodeEligible } from '../persons/eligibilit
 import { healthSummary } from '../persons/health-view';
 import { PersonStore, type Person } from '../persons/person-store';
 import {
+  HealthCodeStore,
   NucleicAcidCodeStore,
   OfflineCodeStore,
   OnePerPersonCodes,
   RelativeCodeStore,
 } from './code-store';
 import type {
+  HealthCodeIssuedDto,
+  HealthCodeVerificationDto,
   NucleicAcidCodeIssuedDto,
   NucleicAcidCodeVerificationDto,
   OfflineCodeIssuedDto,
@@ -36,6 +39,7 @@ export class CodesService {
     private readonly offline: OfflineCodeStore,
     private readonly nucleicAcid: NucleicAcidCodeStore,
     private readonly relatives: RelativeCodeStore,
+    private readonly health: HealthCodeStore,
     private readonly clock: AuthorityClock,
     private readonly faults: FaultsService,
     @Inject(LOGGER) private readonly log: Logger,
@@ -109,6 +113,33 @@ export class CodesService {
   async verifyNucleicAcid(code: string): Promise<NucleicAcidCodeVerificationDto> {
     await this.faults.beforeRead();
     return { status: OnePerPersonCodes.statusOf(this.nucleicAcid.find(code), this.clock.now()) };
+  }
+
+  /** The person's app asks for a fresh dynamic code; the previous one is superseded. */
+  issueHealth(idNumber: string): HealthCodeIssuedDto {
+    this.person(idNumber);
+    const issued = this.health.issue(idNumber, this.clock.now());
+    this.log.info('health code issued');
+    return {
+      code: issued.code,
+      issuedAt: formatShanghai(issued.issuedAt),
+      validUntil: formatShanghai(issued.validUntil),
+    };
+  }
+
+  /** Whose code it is and their status, only while it is the person's current, unexpired code. */
+  async verifyHealth(code: string): Promise<HealthCodeVerificationDto> {
+    await this.faults.beforeRead();
+    const issued = this.health.find(code);
+    const status = OnePerPersonCodes.statusOf(issued, this.clock.now());
+    const person = issued && this.persons.get(issued.idNumber);
+    if (status !== 'valid' || !issued || !person)
+      return {
+        status: status === 'expired' ? 'expired' : 'invalid',
+        idNumber: null,
+        health: null,
+      };
+    return { status: 'valid', idNumber: issued.idNumber, health: healthSummary(person) };
   }
 
   private person(idNumber: string): Readonly<Person> {
