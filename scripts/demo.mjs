@@ -88,6 +88,12 @@ async function main() {
       `demo: port ${busy} is in use but nothing listens on ${free}, so npm start cannot run here. Stop what uses port ${busy}, or start both services yourself (npm start), or set PORT/AUTHORITY_PORT.`,
     );
   } else {
+    // The gateway's admin listener (Prometheus) needs its own port too.
+    const adminPort = process.env.ADMIN_PORT || '9464';
+    if (await tcpOpen('127.0.0.1', Number(adminPort)))
+      die(
+        `demo: port ${adminPort} (the gateway's admin port, ADMIN_PORT) is in use, so npm start cannot run here. Stop what uses it or set ADMIN_PORT.`,
+      );
     mkdirSync('.data/logs', { recursive: true });
     console.log(`demo: starting the gateway and authority (npm start); log: ${LOG}`);
     const log = openSync(LOG, 'a');
