@@ -6,7 +6,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
 import helmet, { type HelmetOptions } from 'helmet';
 import { Logger as NestPinoLogger } from 'nestjs-pino';
-import { connect, type NatsConnection } from 'nats';
+import { connect, type ConnectionOptions, type NatsConnection } from 'nats';
 import { runMigrations } from '@app/persistence';
 import { GATEWAY_INBOX_PREFIX, GATEWAY_SERVICE, QUEUE_GROUP } from '@app/protocol';
 import { loadKeySet, type KeySetFile, type LoadedKeySet } from '@app/ride-code';
@@ -16,6 +16,7 @@ import { systemClock, type Clock } from './common/clock';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { createLogger, type Logger } from './common/logger';
 import { openDatabase } from './database';
+import { natsSecurityOptions } from './nats-auth';
 import { GateTransport, inboxReplyPolicy } from './gate/gate.transport';
 import { Metrics } from './ops/metrics';
 import { mountConsole } from './feed/console.static';
@@ -99,7 +100,12 @@ export function natsServers(url: string): { servers: string[]; user?: string; pa
 }
 
 /** Opens NATS so that it never gives up: the default is 10 reconnect attempts. */
-export function connectNats(url: string, name: string, logger: Logger): Promise<NatsConnection> {
+export function connectNats(
+  url: string,
+  name: string,
+  logger: Logger,
+  security: Partial<ConnectionOptions> = {},
+): Promise<NatsConnection> {
   const { servers, user, pass } = natsServers(url);
   logger.info({ url: servers.join(','), user }, 'connecting to NATS');
   return connect({
@@ -112,6 +118,7 @@ export function connectNats(url: string, name: string, logger: Logger): Promise<
     reconnectTimeWait: 500,
     waitOnFirstConnect: true,
     pingInterval: 10_000,
+    ...security,
   });
 }
 
@@ -134,6 +141,8 @@ export async function startGateway(
         { file: config.accessKeysFile, content: accessFile ?? {} },
       ),
     );
+  // NATS credential and TLS files are read and checked before anything is started.
+  const natsSecurity = natsSecurityOptions(config.natsSecurity);
   if (config.runMigrations) {
     const applied = await runMigrations(config.databaseUrl);
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
@@ -142,7 +151,7 @@ export async function startGateway(
   const verifier =
     opts.accessVerifier ?? (await accessVerifier(accessFile as AccessKeyFile, config.accessIssuer));
   const db = await openDatabase(config, logger);
-  const nats = await connectNats(config.natsUrl, `gateway-${process.pid}`, logger);
+  const nats = await connectNats(config.natsUrl, `gateway-${process.pid}`, logger, natsSecurity);
 
   const app = await NestFactory.create<NestExpressApplication>(
     GatewayModule.create({

@@ -143,6 +143,49 @@ describe('gateway config: NATS_URL', () => {
   });
 });
 
+describe('gateway config: NATS credentials and TLS', () => {
+  it('takes a creds file, an NKey seed file and TLS files', () => {
+    expect(loadConfig({}).natsSecurity).toEqual({ credsFile: null, nkeySeedFile: null, tls: null });
+    expect(
+      loadConfig({
+        NATS_URL: 'tls://10.0.0.1:4222',
+        NATS_NKEY_SEED_FILE: 'gw.nk',
+        NATS_TLS_CA_FILE: 'ca.pem',
+        NATS_TLS_CERT_FILE: 'c.pem',
+        NATS_TLS_KEY_FILE: 'k.pem',
+      }).natsSecurity,
+    ).toEqual({
+      credsFile: null,
+      nkeySeedFile: 'gw.nk',
+      tls: { caFile: 'ca.pem', certFile: 'c.pem', keyFile: 'k.pem' },
+    });
+    // A tls:// server is checked against the system's CAs when no CA file is named.
+    expect(loadConfig({ NATS_URL: 'tls://10.0.0.1:4222' }).natsSecurity.tls).toEqual({
+      caFile: null,
+      certFile: null,
+      keyFile: null,
+    });
+  });
+
+  it.each<[string, Record<string, string>, RegExp]>([
+    [
+      'a creds file and a seed file',
+      { NATS_CREDS_FILE: 'a.creds', NATS_NKEY_SEED_FILE: 'a.nk' },
+      /not both/,
+    ],
+    [
+      'a password in NATS_URL and a creds file',
+      { NATS_URL: 'nats://gw:pw@10.0.0.1:4222', NATS_CREDS_FILE: 'a.creds' },
+      /one way to authenticate/,
+    ],
+    ['a client certificate without its key', { NATS_TLS_CERT_FILE: 'c.pem' }, /go together/],
+    ['a client key without its certificate', { NATS_TLS_KEY_FILE: 'k.pem' }, /go together/],
+  ])('refuses %s at boot', (_what, env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+});
+
 describe('gateway config: HEALTH_LAST_KNOWN_MAX', () => {
   it('keeps up to 200,000 last-known statuses unless told otherwise; 0 keeps none', () => {
     expect(loadConfig({}).healthLastKnownMax).toBe(200_000);

@@ -12,6 +12,8 @@ export interface GatewayConfig {
   adminPort: number;
   databaseUrl: string;
   natsUrl: string;
+  /** NATS credentials beyond a user and password in NATS_URL, and TLS (see nats-auth.ts). */
+  natsSecurity: NatsSecurity;
   /**
    * Which reply subjects a tap or scan is answered on: `any-inbox` (`_INBOX.`), or
    * `device-inbox` (`_INBOX.<stationId>.<deviceId>.`, where devices have their own credentials).
@@ -89,6 +91,42 @@ export interface GatewayConfig {
 }
 
 export class ConfigError extends Error {}
+
+/** How the gateway proves itself to NATS, and how it checks NATS; files are read at boot. */
+export interface NatsSecurity {
+  /** A `.creds` file (user JWT and NKey seed), as `nsc` writes them for operator/JWT accounts. */
+  credsFile: string | null;
+  /** A file holding a user NKey seed (`SU…`), for servers that list users by NKey. */
+  nkeySeedFile: string | null;
+  /** TLS: the CA to trust, and a client certificate and key where the server asks for one. */
+  tls: { caFile: string | null; certFile: string | null; keyFile: string | null } | null;
+}
+
+/** NATS_CREDS_FILE, NATS_NKEY_SEED_FILE, NATS_TLS_*: one way to authenticate, a whole key pair. */
+function natsSecurity(env: Env, natsUrl: string): NatsSecurity {
+  const credsFile = env.NATS_CREDS_FILE || null;
+  const nkeySeedFile = env.NATS_NKEY_SEED_FILE || null;
+  if (credsFile !== null && nkeySeedFile !== null)
+    throw new ConfigError('set one of NATS_CREDS_FILE and NATS_NKEY_SEED_FILE, not both');
+  if ((credsFile !== null || nkeySeedFile !== null) && /:\/\/[^/]*@/.test(natsUrl))
+    throw new ConfigError(
+      'NATS_URL carries a user and password and NATS_CREDS_FILE or NATS_NKEY_SEED_FILE is set: use one way to authenticate',
+    );
+  const caFile = env.NATS_TLS_CA_FILE || null;
+  const certFile = env.NATS_TLS_CERT_FILE || null;
+  const keyFile = env.NATS_TLS_KEY_FILE || null;
+  if ((certFile === null) !== (keyFile === null))
+    throw new ConfigError(
+      'NATS_TLS_CERT_FILE and NATS_TLS_KEY_FILE go together: set both or neither',
+    );
+  const tls =
+    caFile !== null ||
+    certFile !== null ||
+    natsUrl.split(',').some((u) => u.trim().startsWith('tls:'))
+      ? { caFile, certFile, keyFile }
+      : null;
+  return { credsFile, nkeySeedFile, tls };
+}
 
 type Env = Record<string, string | undefined>;
 
@@ -265,6 +303,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       'postgresql:',
     ]),
     natsUrl: urlList(env, 'NATS_URL', 'nats://127.0.0.1:4222', ['nats:', 'tls:']),
+    natsSecurity: natsSecurity(env, env.NATS_URL || ''),
     gateReplyInbox: oneOf(env, 'GATE_REPLY_INBOX', ['any-inbox', 'device-inbox'] as const),
     authorityUrl: url(env, 'AUTHORITY_URL', 'http://127.0.0.1:3100', ['http:', 'https:']),
     authorityApiKey: env.AUTHORITY_API_KEY || DEV_DEFAULTS.AUTHORITY_API_KEY,
