@@ -1,4 +1,11 @@
-import { DAY_MS, OfflineCodeStore, OnePerPersonCodes, RelativeCodeStore } from './code-store';
+import {
+  DAY_MS,
+  HEALTH_CODE_KEPT_MS,
+  HealthCodeStore,
+  OfflineCodeStore,
+  OnePerPersonCodes,
+  RelativeCodeStore,
+} from './code-store';
 
 describe('OnePerPersonCodes', () => {
   const t0 = Date.UTC(2022, 5, 1);
@@ -27,6 +34,25 @@ describe('OnePerPersonCodes', () => {
     expect(OnePerPersonCodes.statusOf(codes.find(second.code), t0 + 365 * DAY_MS)).toBe(
       'superseded',
     );
+  });
+});
+
+describe('HealthCodeStore', () => {
+  const t0 = Date.UTC(2022, 5, 1);
+
+  it('is valid 60 s, exclusive, and forgets ended codes as it issues, never a valid one', () => {
+    const store = new HealthCodeStore();
+    const first = store.issue('310101199001011234', t0);
+    expect(first.code).toMatch(/^HC-[A-Za-z0-9_-]{20}$/);
+    expect(OnePerPersonCodes.statusOf(store.find(first.code), t0 + 59_999)).toBe('valid');
+    expect(OnePerPersonCodes.statusOf(store.find(first.code), t0 + 60_000)).toBe('expired');
+    // 1000 issues later, well past what is kept, the first code is forgotten.
+    const later = t0 + 60_000 + HEALTH_CODE_KEPT_MS + 1;
+    let last = first;
+    for (let i = 0; i < 1000; i++)
+      last = store.issue(`31010119900101${String(i).padStart(4, '0')}`, later);
+    expect(store.find(first.code)).toBeUndefined();
+    expect(OnePerPersonCodes.statusOf(store.find(last.code), later)).toBe('valid');
   });
 });
 

@@ -6,6 +6,8 @@ export const OFFLINE_CODE_VALIDITY_MS = 180 * DAY_MS;
 export const NUCLEIC_ACID_CODE_VALIDITY_MS = 30 * DAY_MS;
 /** The dynamic 随申码 refreshes every minute in the app; a screenshot is useless soon after. */
 export const HEALTH_CODE_VALIDITY_MS = 60_000;
+/** How long an ended health code is still told apart as expired (or superseded). */
+export const HEALTH_CODE_KEPT_MS = 10 * 60_000;
 
 export type CodeStatus = 'valid' | 'superseded' | 'expired' | 'unknown';
 
@@ -62,6 +64,18 @@ export class OnePerPersonCodes {
     return this.byCode.get(code);
   }
 
+  /** Forgets codes that ended before `cutoffMs` (they then verify as unknown); returns how many. */
+  forgetEndedBefore(cutoffMs: number): number {
+    let forgotten = 0;
+    for (const [code, issued] of this.byCode) {
+      if (issued.validUntil >= cutoffMs) continue;
+      this.byCode.delete(code);
+      if (this.current.get(issued.idNumber) === issued) this.current.delete(issued.idNumber);
+      forgotten += 1;
+    }
+    return forgotten;
+  }
+
   /** Superseded wins over expired: a voided code stays voided whatever the clock says. */
   static statusOf(issued: Readonly<IssuedCode> | undefined, nowMs: number): CodeStatus {
     if (!issued) return 'unknown';
@@ -92,8 +106,22 @@ export class NucleicAcidCodeStore extends OnePerPersonCodes {
  */
 @Injectable()
 export class HealthCodeStore extends OnePerPersonCodes {
+  private issuedSinceSweep = 0;
+
   constructor() {
     super('HC-', HEALTH_CODE_VALIDITY_MS);
+  }
+
+  /**
+   * A code a minute per person would grow without end: every 1000 issues, codes that ended more
+   * than HEALTH_CODE_KEPT_MS ago are forgotten (they then verify as invalid, not expired).
+   */
+  override issue(idNumber: string, nowMs: number): IssuedCode {
+    if (++this.issuedSinceSweep >= 1000) {
+      this.issuedSinceSweep = 0;
+      this.forgetEndedBefore(nowMs - HEALTH_CODE_KEPT_MS);
+    }
+    return super.issue(idNumber, nowMs);
   }
 }
 
