@@ -219,7 +219,7 @@ export class GatewayClient {
   async registerRider(
     riderId: string,
     idNumber: string,
-    passcode = SIM_PASSCODE,
+    { passcode = SIM_PASSCODE }: { passcode?: string } = {},
   ): Promise<{ riderId: string }> {
     const proof = await this.proveIdentity(riderId, 'register', idNumber, passcode);
     return this.request(rider(riderId), 'POST', '/riders', proof);
@@ -228,7 +228,7 @@ export class GatewayClient {
   async authorize(
     riderId: string,
     idNumber: string,
-    passcode = SIM_PASSCODE,
+    { passcode = SIM_PASSCODE }: { passcode?: string } = {},
   ): Promise<{ authorized: boolean }> {
     const proof = await this.proveIdentity(riderId, 'authorize', idNumber, passcode);
     return this.request(rider(riderId), 'POST', `/riders/${enc(riderId)}/authorization`, proof);
