@@ -122,4 +122,20 @@ describe("the rider's one screen in a browser", () => {
     expect(page.url()).not.toContain('code=');
     await eventually(async () => expect(await text(page.locator('#status-colour'))).toBe('Green'));
   });
+
+  it("lists the rider's own check-ins, then erases the registration", async () => {
+    // The QR test above opened a gate: that check-in is on the list after a refresh.
+    await page.locator('#check-ins-form').getByRole('button', { name: 'Refresh' }).click();
+    await eventually(async () =>
+      expect(await text(page.locator('#check-ins'))).toMatch(/S0312 .* ride-code/),
+    );
+    page.on('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: 'Erase registration' }).click();
+    await eventually(async () =>
+      expect(await text(page.locator('#erase-result'))).toContain('Erased'),
+    );
+    await eventually(async () =>
+      expect(await text(page.locator('#status-colour'))).toContain('Not registered yet'),
+    );
+  });
 });

@@ -33,6 +33,7 @@ export interface Page extends Pick<Locator, 'locator' | 'getByRole' | 'getByLabe
   waitForURL(url: (u: URL) => boolean, options?: { timeout?: number }): Promise<void>;
   screenshot(options?: { fullPage?: boolean }): Promise<Buffer>;
   on(event: 'console' | 'pageerror', listener: (arg: { toString(): string }) => void): void;
+  on(event: 'dialog', listener: (dialog: { accept(): Promise<void> }) => void): void;
   evaluate(expression: string): Promise<unknown>;
 }
 
