@@ -154,6 +154,11 @@ export class AuthorityClient {
     return this.call('POST', `/v1/persons/${enc(idNumber)}/offline-codes`);
   }
 
+  /** The person's own dynamic health code (随申码), as the app shows it now (60 s). */
+  issueHealthCode(idNumber: string): Promise<{ code: string; validUntil: string }> {
+    return this.call('POST', `/v1/persons/${enc(idNumber)}/health-codes`);
+  }
+
   /** A relative's code (亲属随申码) the guardian holds for the dependant. */
   addRelative(
     guardianIdNumber: string,

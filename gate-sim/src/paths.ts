@@ -2,7 +2,7 @@
  * Riders of every credential kind, and the scripted staff desk that clears some of them, at
  * S0312 after the rush: elderly riders with paper offline codes, children with relatives'
  * codes, day-ticket holders (checkpoint first, or not), companions, 保通卡 holders, linked and
- * lost cards, ID cards at a digital sentinel, and a person the health authority traces across
+ * lost cards, ID cards and 随申码 at a digital sentinel, and a person the health authority traces across
  * a ride and a sentinel; riders sent to staff (no linkage, or off the pilot lines) whom the desk
  * clears for their next ride code. Each path's taps count in the rush summary.
  */
@@ -25,6 +25,7 @@ export const PATHS = [
   'linked-card',
   'lost-card',
   'id-card-sentinel',
+  'health-code-sentinel',
   'traced-across-paths',
   'unauthorized-cleared',
   'off-pilot-cleared',
@@ -445,6 +446,17 @@ const RUN: Record<PathKind, Runner> = {
       credential: { kind: 'id-card', idNumber },
     });
     check(ctx, 'id-card-sentinel', OPEN, res, 'ID card at the sentinel');
+  },
+
+  /** 数字哨兵: the person's own dynamic 随申码 from the health-code app, read at the sentinel. */
+  'health-code-sentinel': async (ctx) => {
+    const idNumber = await newPerson(ctx, [1960, 2000], '市民');
+    const { code } = await ctx.deps.authority.issueHealthCode(idNumber);
+    const res = await ctx.checkpoint.scan({
+      temperatureC: 36.4,
+      credential: { kind: 'health-code', code },
+    });
+    check(ctx, 'health-code-sentinel', OPEN, res, '随申码 at the sentinel');
   },
 
   /** Has not authorized the health linkage: NOT_AUTHORIZED, cleared by the ride code at the desk. */

@@ -241,7 +241,7 @@ describe('the security checkpoint and digital sentinel, over raw NATS', () => {
     });
   });
 
-  describe('digital sentinel (SEC01): ID cards and relatives codes', () => {
+  describe("digital sentinel (SEC01): ID cards, relatives' codes and health codes", () => {
     it('an ID card of a healthy person passes and is checked in by keyed hash only', async () => {
       const idNumber = await person(authority.url, healthy(clock.now()));
       const reply = await scan({ credential: { kind: 'id-card', idNumber } });
@@ -330,6 +330,7 @@ describe('the security checkpoint and digital sentinel, over raw NATS', () => {
         for (const credential of [
           { kind: 'id-card' as const, idNumber },
           { kind: 'relative-code' as const, code: 'REL-anything' },
+          { kind: 'health-code' as const, code: 'HC-anything' },
         ]) {
           const reply = await scan({ deviceId: 'SEC02', credential });
           expectReply(reply, 'see-staff', ['VENUE_CHECK_REQUIRED']);
@@ -394,6 +395,83 @@ describe('the security checkpoint and digital sentinel, over raw NATS', () => {
       expectReply(await scan({ deviceId, credential: card }), 'see-staff', [
         'VENUE_CHECK_REQUIRED',
       ]);
+    });
+
+    it("a sentinel reads a person's own 随申码: checked in by keyed hash; refreshed, expired or forged codes are refused", async () => {
+      const api = authorityApi();
+      const issue = async (idNumber: string) =>
+        (
+          (
+            await api
+              .post(`/v1/persons/${idNumber}/health-codes`)
+              .set('x-api-key', AUTHORITY_KEY)
+              .expect(201)
+          ).body as { code: string }
+        ).code;
+      const idNumber = await person(authority.url, healthy(clock.now()));
+      const code = await issue(idNumber);
+      const reply = await scan({ credential: { kind: 'health-code', code } });
+      expectReply(reply, 'open', []);
+      const row = await db.query<{ medium: string; person_key: Buffer; rider_id: string | null }>(
+        'SELECT medium, person_key, rider_id FROM check_ins WHERE id = $1',
+        [reply.checkInId],
+      );
+      expect(row.rows).toEqual([
+        {
+          medium: 'health-code',
+          person_key: hashIdNumber(gw.config.idHashKey, idNumber),
+          rider_id: null,
+        },
+      ]);
+      // The status behind it decides, as for an ID card.
+      const yellow = await person(authority.url, {
+        colour: 'yellow',
+        negativeTestsAt: [clock.now() - HOUR],
+      });
+      expectReply(
+        await scan({ credential: { kind: 'health-code', code: await issue(yellow) } }),
+        'see-staff',
+        ['HEALTH_CODE_NOT_GREEN'],
+      );
+      // The app refreshed: the code shown before is no longer the person's.
+      const fresh = await issue(idNumber);
+      expectReply(await scan({ credential: { kind: 'health-code', code } }), 'deny', [
+        'CODE_INVALID',
+      ]);
+      expectReply(await scan({ credential: { kind: 'health-code', code: 'HC-forged' } }), 'deny', [
+        'CODE_INVALID',
+      ]);
+      // A minute later (the authority's clock) it has expired.
+      await api
+        .put('/v1/admin/clock')
+        .set('x-api-key', AUTHORITY_KEY)
+        .send({ offsetMs: 60_000 })
+        .expect(204);
+      try {
+        expectReply(await scan({ credential: { kind: 'health-code', code: fresh } }), 'deny', [
+          'CODE_EXPIRED',
+        ]);
+      } finally {
+        await api.delete('/v1/admin/clock').set('x-api-key', AUTHORITY_KEY).expect(204);
+      }
+      // Off the one-code lines too; and a plain checkpoint sends it to staff.
+      expectReply(
+        await scan({
+          stationId: NOT_PILOT,
+          deviceId: 'SEN05',
+          credential: { kind: 'health-code', code: await issue(idNumber) },
+        }),
+        'open',
+        [],
+      );
+      expectReply(
+        await scan({
+          deviceId: 'SEC02',
+          credential: { kind: 'health-code', code: await issue(idNumber) },
+        }),
+        'see-staff',
+        ['VENUE_CHECK_REQUIRED'],
+      );
     });
 
     it('the health service down: HEALTH_SERVICE_UNAVAILABLE, nothing recorded', async () => {

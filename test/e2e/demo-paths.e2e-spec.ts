@@ -22,7 +22,7 @@ describe("the demo's credential paths", () => {
     const summary = new Summary();
     const paths = await runPaths(
       { nc: stack.nc, gateway, authority },
-      { riders: 1, summary, concurrency: 4 },
+      { riders: 1, summary, concurrency: 2 },
     );
     const json = paths.toJson();
     const unmet = PATHS.filter(

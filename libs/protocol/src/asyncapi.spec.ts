@@ -38,6 +38,7 @@ const SAMPLE: Record<CredentialKind, Record<string, string>> = {
   'offline-code': { code: 'offline-123' },
   'id-card': { idNumber: '11010519491231002X' },
   'relative-code': { code: 'relative-123' },
+  'health-code': { code: 'HC-123' },
 };
 const ALL_KINDS = Object.keys(SAMPLE) as CredentialKind[];
 

@@ -44,6 +44,11 @@ const CREDENTIAL_FIELDS: Record<CredentialKind, [field: string, schema: Schema, 
     'an ID card, at a digital-sentinel checkpoint',
   ],
   'relative-code': ['code', code, "a family member's code, at a digital-sentinel checkpoint"],
+  'health-code': [
+    'code',
+    code,
+    "the person's own dynamic health code (since 1.1), at a digital-sentinel checkpoint",
+  ],
 };
 
 /** Which credentials each device reads: what the gateway's parser accepts. */
@@ -60,6 +65,7 @@ export const CHECKPOINT_CREDENTIAL_KINDS: CredentialKind[] = [
   'offline-code',
   'id-card',
   'relative-code',
+  'health-code',
 ];
 
 function credential(kind: CredentialKind): Schema {

@@ -11,12 +11,16 @@ export type GateCredential =
   | { kind: 'single-journey'; ticketNo: string }
   | { kind: 'offline-code'; code: string };
 
-/** A checkpoint reads ride codes; in digital-sentinel mode also ID cards and relatives' codes. */
+/**
+ * A checkpoint reads ride codes; in digital-sentinel mode also ID cards, relatives' codes and
+ * (since 1.1) the person's own dynamic health code.
+ */
 export type CheckpointCredential =
   | { kind: 'ride-code'; code: string }
   | { kind: 'offline-code'; code: string }
   | { kind: 'id-card'; idNumber: string }
-  | { kind: 'relative-code'; code: string };
+  | { kind: 'relative-code'; code: string }
+  | { kind: 'health-code'; code: string };
 
 export type CredentialKind = GateCredential['kind'] | CheckpointCredential['kind'];
 

@@ -510,6 +510,10 @@ describe('parseScanRequest', () => {
       credential: { kind: 'relative-code', code: 'QS-relative-0001' },
     },
     {
+      kind: 'health-code (digital sentinel, since 1.1)',
+      credential: { kind: 'health-code', code: 'HC-3q2b7yQm0mD0bXo1q8kZ' },
+    },
+    {
       kind: 'offline-code (parsed, so the decision can send it to staff)',
       credential: { kind: 'offline-code', code: 'LX:0001' },
     },
@@ -655,6 +659,13 @@ describe('parseScanRequest', () => {
       name: 'relative-code without code',
       addr: scanAddr(),
       bytes: wire(scanBody({ credential: { kind: 'relative-code' } })),
+      field: 'credential.code',
+      tapId: 'sec01-00000042',
+    },
+    {
+      name: 'health-code without code',
+      addr: scanAddr(),
+      bytes: wire(scanBody({ credential: { kind: 'health-code' } })),
       field: 'credential.code',
       tapId: 'sec01-00000042',
     },

@@ -107,7 +107,8 @@ function readCheckpointCredential(c: Json): CheckpointCredential | string {
   switch (kind) {
     case 'ride-code':
     case 'offline-code':
-    case 'relative-code': {
+    case 'relative-code':
+    case 'health-code': {
       const code = codeField(c, 'code');
       return code === null ? `credential.code is required for ${kind}` : { kind, code };
     }

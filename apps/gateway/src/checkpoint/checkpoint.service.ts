@@ -64,6 +64,7 @@ const MAX_AUTHORITY_CODE = 128;
 const SENTINEL_KINDS: ReadonlySet<CheckpointCredential['kind']> = new Set([
   'id-card',
   'relative-code',
+  'health-code',
 ]);
 
 /**
@@ -251,6 +252,23 @@ export class CheckpointService implements OnApplicationBootstrap, OnModuleDestro
           return { facts: { kind: 'rejected', reason: 'CODE_INVALID' }, ...NOBODY };
         const dependant = v.dependantIdNumber;
         return this.sentinel(dependant, 'relative-code', async () => v.health);
+      }
+      case 'health-code': {
+        // The person's own dynamic 随申码: the authority says whose it is and whether it is live.
+        if (c.code.length > MAX_AUTHORITY_CODE)
+          return { facts: { kind: 'rejected', reason: 'CODE_INVALID' }, ...NOBODY };
+        let v;
+        try {
+          v = await this.authority.verifyHealthCode(c.code, budgetMs);
+        } catch {
+          return { facts: { kind: 'sentinel', health: UNAVAILABLE }, ...NOBODY };
+        }
+        if (v.status === 'expired')
+          return { facts: { kind: 'rejected', reason: 'CODE_EXPIRED' }, ...NOBODY };
+        if (v.status !== 'valid' || v.idNumber === null || v.health === null)
+          return { facts: { kind: 'rejected', reason: 'CODE_INVALID' }, ...NOBODY };
+        const health = v.health;
+        return this.sentinel(v.idNumber, 'health-code', async () => health);
       }
     }
   }
