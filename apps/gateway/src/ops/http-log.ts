@@ -30,6 +30,10 @@ function routeOf(req: IncomingMessage): string | null {
  * per-tap lines all go to the same logger. An access line has the request id, method, route
  * pattern, status and duration. URLs are not logged at all (a query or a path may carry an ID
  * number), nor headers (bearer tokens) nor bodies.
+ *
+ * nestjs-pino keeps one pino-http instance per process, made from the first gateway's logger:
+ * where one process runs several gateways (some tests do), the later ones' access lines and Nest
+ * messages go to the first one's logger. Tap lines always go to each gateway's own.
  */
 export function httpLogParams(logger: Logger): Params {
   return {
