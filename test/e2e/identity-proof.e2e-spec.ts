@@ -13,6 +13,7 @@ import {
   registerAs,
   rider,
   signIn,
+  TEST_PASSCODE,
 } from '../support/factories';
 import { startStack, tap, uniqueId, type GatewayUnderTest, type TestStack } from '../support/stack';
 
@@ -71,6 +72,16 @@ describe('identity is proved, not typed', () => {
     expect(res.status).toBe(401);
     expect(res.headers.location).toBeUndefined();
     expect(res.text).not.toContain('code=');
+    // Guessing is bounded: after five wrong passcodes the number waits, even with the right one.
+    const attempt = (passcode: string) =>
+      request(url.origin)
+        .post(url.pathname)
+        .type('form')
+        .send({ ...Object.fromEntries(url.searchParams), idNumber: victim, passcode });
+    for (let i = 2; i <= 5; i++) expect((await attempt(`guessed-${i}`)).status).toBe(401);
+    const locked = await attempt(TEST_PASSCODE);
+    expect(locked.status).toBe(429);
+    expect(locked.headers.location).toBeUndefined();
   });
 
   it('binds a sign-in to the account that started it: another account cannot spend its code', async () => {

@@ -17,7 +17,7 @@ import {
   TokenResponseDto,
 } from './sign-in.dto';
 import { signInPage } from './sign-in.page';
-import { SignInService } from './sign-in.service';
+import { SIGN_IN_FAILURE_WINDOW_MS, SignInService } from './sign-in.service';
 
 const PAGE_HEADERS = {
   'content-type': 'text/html; charset=utf-8',
@@ -43,15 +43,22 @@ export class SignInPageController {
   @Post()
   @ApiExcludeEndpoint()
   submit(@Body() form: SignInFormDto, @Res() res: Response): void {
-    const location = this.signIn.signIn(form);
-    if (location === null) {
+    const outcome = this.signIn.signIn(form);
+    if (outcome.kind === 'refused') {
       res
         .status(401)
         .set(PAGE_HEADERS)
         .send(signInPage(form, '身份证号或密码错误 Wrong ID number or passcode'));
       return;
     }
-    res.redirect(303, location);
+    if (outcome.kind === 'locked') {
+      res
+        .status(429)
+        .set({ ...PAGE_HEADERS, 'retry-after': String(SIGN_IN_FAILURE_WINDOW_MS / 1000) })
+        .send(signInPage(form, '尝试次数过多，请稍后再试 Too many attempts: try again later'));
+      return;
+    }
+    res.redirect(303, outcome.location);
   }
 }
 

@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { DEFAULT_REDIRECT_URIS, type AuthorityConfig } from '../config';
+import { AuthorityClock } from '../common/clock';
 import { ApiError, malformed } from '../common/errors';
 import { AUTHORITY_CONFIG, LOGGER } from '../common/tokens';
 import { ConsentStore } from '../consents/consent-store';
@@ -15,10 +16,16 @@ import type {
   TokenResponseDto,
 } from './sign-in.dto';
 
+export type SignInOutcome =
+  { kind: 'redirect'; location: string } | { kind: 'refused' } | { kind: 'locked' };
+
 /** The one grantee the stand-in knows; it authenticates its exchanges with the API key. */
 export const METRO_CLIENT = 'metro';
 const CONSENT_PURPOSE = 'one-code-ride';
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+/** Wrong passcodes a number may take in a window before sign-in as it waits the window out. */
+export const SIGN_IN_FAILURES_MAX = 5;
+export const SIGN_IN_FAILURE_WINDOW_MS = 15 * 60_000;
 
 const invalidGrant = () =>
   new ApiError(
@@ -37,11 +44,14 @@ const sha256url = (s: string): string => createHash('sha256').update(s).digest('
 @Injectable()
 export class SignInService {
   private readonly redirects: URL[];
+  /** Recent failed sign-ins per ID number (epoch ms), so a known number's passcode cannot be guessed. */
+  private readonly failures = new Map<string, number[]>();
 
   constructor(
     private readonly persons: PersonStore,
     private readonly consents: ConsentStore,
     private readonly grants: GrantStore,
+    private readonly clock: AuthorityClock,
     @Inject(AUTHORITY_CONFIG) config: AuthorityConfig,
     @Inject(LOGGER) private readonly log: Logger,
   ) {
@@ -55,14 +65,27 @@ export class SignInService {
       throw malformed('redirect_uri is not registered for this client');
   }
 
-  /** Where to send the person's browser, or null when the ID number and passcode do not match. */
-  signIn(form: SignInFormDto): string | null {
+  /**
+   * Where to send the person's browser; 'refused' when the ID number and passcode do not match,
+   * 'locked' after SIGN_IN_FAILURES_MAX wrong passcodes for the number within the window.
+   */
+  signIn(form: SignInFormDto): SignInOutcome {
     this.check(form);
+    const now = this.clock.now();
+    const recent = (this.failures.get(form.idNumber) ?? []).filter(
+      (at) => at > now - SIGN_IN_FAILURE_WINDOW_MS,
+    );
+    if (recent.length >= SIGN_IN_FAILURES_MAX) {
+      this.log.info('sign-in locked');
+      return { kind: 'locked' };
+    }
     const person = this.persons.authenticate(form.idNumber, form.passcode);
     if (!person) {
+      this.failures.set(form.idNumber, [...recent, now]);
       this.log.info('sign-in refused');
-      return null;
+      return { kind: 'refused' };
     }
+    this.failures.delete(form.idNumber);
     const code = this.grants.issue({
       idNumber: person.idNumber,
       clientId: form.client_id,
@@ -74,7 +97,7 @@ export class SignInService {
     const back = new URL(form.redirect_uri);
     back.searchParams.set('code', code);
     back.searchParams.set('state', form.state);
-    return back.toString();
+    return { kind: 'redirect', location: back.toString() };
   }
 
   exchange(req: TokenRequestDto): TokenResponseDto {
