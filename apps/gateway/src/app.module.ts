@@ -17,8 +17,8 @@ import { CardLookupService } from './cards/card-lookup.service';
 import { CardRegistryController, RiderCardsController } from './cards/cards.controller';
 import { CardsRepository } from './cards/cards.repository';
 import { CardsService } from './cards/cards.service';
-import { RiderFactsService } from './cards/rider-facts.service';
-import { CheckpointService } from './checkpoint/checkpoint.service';
+import { RiderFactsService } from './riders/rider-facts.service';
+import { CheckpointService } from './gate/checkpoint.service';
 import { ClearancesRepository } from './checkpoint/clearances.repository';
 import { CheckinsController } from './checkins/checkins.controller';
 import { CheckinsRepository } from './checkins/checkins.repository';
@@ -39,6 +39,8 @@ import {
   ADMISSIONS_DATA_SOURCE,
   EXPORT_POOL,
   RIDE_CODE_KEYS,
+  RULES_RELOADER,
+  CONSENT_DIRECTORY_STATUS,
 } from './common/tokens';
 import type { GatewayConfig } from './config';
 import type { GatewayDatabase } from './database';
@@ -141,6 +143,7 @@ export class GatewayModule {
         NetworkService,
         RulesRepository,
         RulesService,
+        { provide: RULES_RELOADER, useExisting: RulesService },
         RuleScheduleService,
         RuleQueryService,
         RulePreviewService,
@@ -165,6 +168,7 @@ export class GatewayModule {
         CardsService,
         RiderFactsService,
         ConsentDirectory,
+        { provide: CONSENT_DIRECTORY_STATUS, useExisting: ConsentDirectory },
         CardLookupService,
         ClearancesRepository,
         CheckpointService,

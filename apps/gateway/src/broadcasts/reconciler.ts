@@ -4,7 +4,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { RiderFactsService } from '../cards/rider-facts.service';
+import { RiderFactsService } from '../riders/rider-facts.service';
 import type { Logger } from '../common/logger';
 import { CONFIG, LOGGER } from '../common/tokens';
 import type { GatewayConfig } from '../config';

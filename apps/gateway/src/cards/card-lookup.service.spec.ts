@@ -4,7 +4,7 @@ import { fixedClock } from '../common/clock';
 import type { PassesRepository } from '../staff/passes.repository';
 import { CardLookupService, type TapPlace } from './card-lookup.service';
 import type { CardStatus, CardsRepository, PlaceKey, TicketStatus } from './cards.repository';
-import type { RiderFacts, RiderFactsService } from './rider-facts.service';
+import type { RiderFacts, RiderFactsService } from '../riders/rider-facts.service';
 
 const T0 = Date.parse('2022-06-01T08:00:00+08:00');
 const MIN = 60_000;

@@ -17,7 +17,7 @@ import {
   type PlaceKey,
   type TicketStatus,
 } from './cards.repository';
-import { RiderFactsService } from './rider-facts.service';
+import { RiderFactsService } from '../riders/rider-facts.service';
 
 /** Where and when a gate read the medium. */
 export interface TapPlace {

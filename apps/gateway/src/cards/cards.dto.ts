@@ -1,10 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsIn, IsString, Length, Matches } from 'class-validator';
 import { MEDIUM_NO_PATTERN, mustMatch } from '@app/protocol';
+import { ISO_INSTANT } from '../common/instants';
 
-/** An instant that names its offset, e.g. 2022-06-01T08:00:00.000+08:00. */
-export const ISO_INSTANT =
-  /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
 const INSTANT_MSG = 'must be an ISO-8601 instant with its offset, e.g. 2022-06-01T08:00:00+08:00';
 
 export class LinkCardDto {

@@ -1,7 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { MEDIUM_NO_PATTERN, formatShanghai, mustMatch, parseInstant } from '@app/protocol';
+import { MEDIUM_NO_PATTERN, formatShanghai, mustMatch } from '@app/protocol';
 import { AppError } from '../common/errors';
+import { instant } from '../common/instants';
 import type { Clock } from '../common/clock';
 import { CLOCK, CONFIG } from '../common/tokens';
 import type { GatewayConfig } from '../config';
@@ -18,12 +19,6 @@ export function mediumNo(no: string, field: string): string {
   if (!MEDIUM_NO_PATTERN.test(no))
     throw new AppError('VALIDATION_FAILED', mustMatch(field, MEDIUM_NO_PATTERN));
   return no;
-}
-
-export function instant(text: string, field: string): number {
-  const ms = parseInstant(text);
-  if (ms === null) throw new AppError('VALIDATION_FAILED', `${field} is not a valid instant`);
-  return ms;
 }
 
 /** Riders' cards and tickets, and the operator's card registry. */

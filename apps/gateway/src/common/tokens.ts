@@ -14,3 +14,19 @@ export const NATS = Symbol('NATS');
 export const RIDE_CODE_KEYS = Symbol('RIDE_CODE_KEYS');
 export const ACCESS_VERIFIER = Symbol('ACCESS_VERIFIER');
 export const TIMER = Symbol('TIMER');
+/**
+ * The rule timeline's reload, for those the rules depend on (the network directory): a network
+ * change reloads the rules without the network folder importing the rules folder.
+ */
+export const RULES_RELOADER = Symbol('RULES_RELOADER');
+export interface RulesReloader {
+  reload(): Promise<unknown>;
+}
+/** Rule schedules and cancels, and network changes, serialize on this advisory lock. */
+export const TIMELINE_LOCK = 727275;
+/** Whether the in-memory consent ids are still loading, for readiness (riders/ provides it). */
+export const CONSENT_DIRECTORY_STATUS = Symbol('CONSENT_DIRECTORY_STATUS');
+export interface ConsentDirectoryStatus {
+  readonly isLoading: boolean;
+  readonly size: number;
+}

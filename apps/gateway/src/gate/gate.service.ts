@@ -10,12 +10,12 @@ import {
   type TapRequest,
   type WireBody,
 } from '@app/protocol';
-import { CheckpointService } from '../checkpoint/checkpoint.service';
+import { CheckpointService } from './checkpoint.service';
 import type { Clock } from '../common/clock';
 import type { Logger } from '../common/logger';
 import { CLOCK, LOGGER, NATS } from '../common/tokens';
 import { HealthStatusService } from '../health-link/health-status.service';
-import { RiderFactsService } from '../cards/rider-facts.service';
+import { RiderFactsService } from '../riders/rider-facts.service';
 import { Metrics } from '../ops/metrics';
 import { RulesService } from '../rules/rules.service';
 import { malformedReply, noPolicy, reply } from './replies';

@@ -10,7 +10,7 @@ import {
 import type { GateCredential, GateReply, TapRequest } from '@app/protocol';
 import { AdmissionBatcher } from '../admissions/admission.batcher';
 import { CardLookupService, type TapPlace } from '../cards/card-lookup.service';
-import { RiderFactsService } from '../cards/rider-facts.service';
+import { RiderFactsService } from '../riders/rider-facts.service';
 import type { Clock } from '../common/clock';
 import type { Logger } from '../common/logger';
 import { beforeDeadline, systemTimer, type Timer } from '../common/timer';

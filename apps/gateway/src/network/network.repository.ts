@@ -9,7 +9,7 @@ import {
   UnrecordedStationEntity,
   pgPool,
 } from '@app/persistence';
-import { TIMELINE_LOCK } from '../rules/rules.repository';
+import { TIMELINE_LOCK } from '../common/tokens';
 
 export interface LineRecord {
   id: string;

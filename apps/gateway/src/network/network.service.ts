@@ -5,8 +5,7 @@ import { EVENTS, ID_PATTERN, formatShanghai, mustMatch } from '@app/protocol';
 import type { Clock } from '../common/clock';
 import { AppError } from '../common/errors';
 import type { Logger } from '../common/logger';
-import { CLOCK, LOGGER, NATS } from '../common/tokens';
-import { RulesService } from '../rules/rules.service';
+import { CLOCK, LOGGER, NATS, RULES_RELOADER, type RulesReloader } from '../common/tokens';
 import type {
   CreateLineDto,
   CreateStationDto,
@@ -43,7 +42,7 @@ export class NetworkService {
   constructor(
     private readonly repo: NetworkRepository,
     private readonly directory: NetworkDirectory,
-    private readonly rules: RulesService,
+    @Inject(RULES_RELOADER) private readonly rules: RulesReloader,
     @Inject(NATS) private readonly nc: NatsConnection,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(LOGGER) private readonly log: Logger,

@@ -4,10 +4,14 @@ import type { Response } from 'express';
 import type { NatsConnection } from 'nats';
 import type { Pool } from 'pg';
 import { gateProtocolAsyncApi } from '@app/protocol';
-import { NATS, PG_POOL } from '../common/tokens';
+import {
+  CONSENT_DIRECTORY_STATUS,
+  NATS,
+  PG_POOL,
+  type ConsentDirectoryStatus,
+} from '../common/tokens';
 import { Public } from '../auth/auth';
 import { RideCodeService } from '../ride-code/ride-code.service';
-import { ConsentDirectory } from '../riders/consent-directory';
 import { JwksDto, LivenessDto, ReadinessDto } from './ops.dto';
 import { ShutdownState } from './shutdown-state';
 
@@ -22,7 +26,7 @@ export class OpsController {
     @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(NATS) private readonly nc: NatsConnection,
     private readonly rideCodes: RideCodeService,
-    private readonly consents: ConsentDirectory,
+    @Inject(CONSENT_DIRECTORY_STATUS) private readonly consents: ConsentDirectoryStatus,
     private readonly shutdown: ShutdownState,
   ) {}
 

@@ -7,7 +7,7 @@ import type { Clock } from '../common/clock';
 import { CLOCK, CONFIG, NATS } from '../common/tokens';
 import type { GatewayConfig } from '../config';
 import { AuthorityClient, toFacts } from '../health-link/authority.client';
-import { RiderFactsService } from '../cards/rider-facts.service';
+import { RiderFactsService } from './rider-facts.service';
 import { RideCodeService } from '../ride-code/ride-code.service';
 import { RulesService } from '../rules/rules.service';
 import { ConsentDirectory } from './consent-directory';

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, IsNull, type EntityManager } from 'typeorm';
 import type { RuleSettings, RuleVersion, StationRef } from '@app/decision';
 import { LineEntity, RuleAuditEntity, RuleVersionEntity, StationEntity } from '@app/persistence';
+import { TIMELINE_LOCK } from '../common/tokens';
 
 export interface StoredVersion {
   version: RuleVersion;
@@ -58,9 +59,6 @@ async function stations(em: EntityManager): Promise<StationRef[]> {
   const rows = await em.find(StationEntity, { select: { id: true, lines: true } });
   return rows.map((row) => ({ stationId: row.id, lines: row.lines }));
 }
-
-/** Schedules and cancels serialize on this lock, so checks see every committed version. */
-export const TIMELINE_LOCK = 727275;
 
 /** The statements a schedule or cancel runs inside its transaction. */
 export class RulesTx {

@@ -24,7 +24,7 @@ import {
   notAnIdNumber,
   type Reason,
 } from '@app/protocol';
-import { ISO_INSTANT } from '../cards/cards.dto';
+import { ISO_INSTANT } from '../common/instants';
 
 const ID_MSG = notAnIdNumber('idNumber');
 

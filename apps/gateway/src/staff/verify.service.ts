@@ -8,7 +8,7 @@ import {
   type TestStanding,
 } from '@app/decision';
 import { formatShanghai, type Reason } from '@app/protocol';
-import { instant } from '../cards/cards.service';
+import { instant } from '../common/instants';
 import { AppError } from '../common/errors';
 import type { Clock } from '../common/clock';
 import { CLOCK } from '../common/tokens';

@@ -22,13 +22,13 @@ import {
 } from '@app/protocol';
 import { AdmissionBatcher } from '../admissions/admission.batcher';
 import type { Admission } from '../admissions/admissions.repository';
-import { RiderFactsService } from '../cards/rider-facts.service';
+import { RiderFactsService } from '../riders/rider-facts.service';
 import type { Clock } from '../common/clock';
 import type { Logger } from '../common/logger';
 import { beforeDeadline, systemTimer, type Timer } from '../common/timer';
 import { CLOCK, CONFIG, LOGGER, TIMER } from '../common/tokens';
 import type { GatewayConfig } from '../config';
-import { IdempotencyCache, requestFingerprint } from '../gate/idempotency.cache';
+import { IdempotencyCache, requestFingerprint } from './idempotency.cache';
 import {
   admissionReply,
   decisionReply,
@@ -36,14 +36,14 @@ import {
   noPolicy,
   reply,
   type ReplyContext,
-} from '../gate/replies';
+} from './replies';
 import { AuthorityClient, toFacts } from '../health-link/authority.client';
 import { Metrics } from '../ops/metrics';
 import { RideCodeService } from '../ride-code/ride-code.service';
 import { hashIdNumber } from '../riders/id-hash';
 import { NetworkDirectory } from '../network/network.directory';
 import { RulesService } from '../rules/rules.service';
-import { ClearancesRepository } from './clearances.repository';
+import { ClearancesRepository } from '../checkpoint/clearances.repository';
 
 /** Who a passing scan checks in: a rider account, or a person known only by a keyed hash. */
 interface ScanPerson {

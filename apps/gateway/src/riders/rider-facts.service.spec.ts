@@ -5,7 +5,7 @@ import { loadConfig } from '../config';
 import { Metrics } from '../ops/metrics';
 import type { AuthorityClient, AuthorityStatus } from '../health-link/authority.client';
 import { HealthStatusService } from '../health-link/health-status.service';
-import type { ConsentDirectory } from '../riders/consent-directory';
+import type { ConsentDirectory } from './consent-directory';
 import type { RulesService } from '../rules/rules.service';
 import { RiderFactsService } from './rider-facts.service';
 

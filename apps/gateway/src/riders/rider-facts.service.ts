@@ -8,7 +8,7 @@ import {
   type Unavailable,
 } from '@app/decision';
 import { HealthStatusService } from '../health-link/health-status.service';
-import { ConsentDirectory } from '../riders/consent-directory';
+import { ConsentDirectory } from './consent-directory';
 
 /** A prefetch is no tap: it may wait for the authority as long as the status screen does. */
 const WARM_BUDGET_MS = 3_000;
