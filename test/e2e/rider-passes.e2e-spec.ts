@@ -1,6 +1,6 @@
 import request from 'supertest';
 import type { GateCredential, GateReply } from '@app/protocol';
-import { healthy, rideCode, rider } from '../support/factories';
+import { healthy, person, rideCode, rider } from '../support/factories';
 import { bearer, startStack, tap, uniqueId, type TestStack } from '../support/stack';
 
 const PILOT = 'S0312'; // line 3: one-code riding enabled
@@ -190,12 +190,19 @@ describe('passes for riders sent to staff, over HTTP and raw NATS', () => {
     expect(replies.map((x) => x.outcome).sort()).toEqual(['open', 'see-staff']);
   });
 
-  it('a plain card cleared at the desk opens once, with a check-in and a journey', async () => {
+  it('a plain card cleared at the desk opens once, with a check-in and a journey the trace finds', async () => {
     const cardNo = uniqueId('C');
     const credential: GateCredential = { kind: 'card', cardNo };
     const first = await tap(stack.nc, { stationId: PILOT, gateId: uniqueId('G'), credential });
     expectReply(first, 'see-staff', ['VENUE_CHECK_REQUIRED']);
-    const verificationId = await verified(PILOT);
+    // The desk checks the holder by the elderly/child lookup: a verification about one person.
+    const elderly = await person(stack.authority.url, { ...healthy(Date.now()), birthYear: 1950 });
+    const lookup = await desk(PILOT, 'desk/verify/elderly-child', {
+      idNumber: elderly,
+      name: '测试乘客',
+    });
+    expect(lookup.body).toMatchObject({ pass: true });
+    const verificationId = lookup.body.verificationId as string;
     const issued = await desk(PILOT, 'desk/passes', {
       cardNo,
       expiresInMinutes: 10,
@@ -212,5 +219,21 @@ describe('passes for riders sent to staff, over HTTP and raw NATS', () => {
       used_tap: expect.stringMatching(/\//),
       verification_id: verificationId,
     });
+    // The check-in carries whom the verification was about: the authority's trace finds it.
+    const traced = await request(stack.gw.url)
+      .post('/checkins/trace')
+      .set(await bearer({ sub: 'officer-passes', role: 'authority' }))
+      .send({
+        idNumber: elderly,
+        from: new Date(Date.now() - 60_000).toISOString(),
+        to: new Date(Date.now() + 60_000).toISOString(),
+      })
+      .expect(200);
+    expect(
+      (traced.body as { checkIns: { checkInId: string; path: string }[] }).checkIns.map((c) => [
+        c.checkInId,
+        c.path,
+      ]),
+    ).toEqual([[opened.checkInId, 'card']]);
   });
 });

@@ -178,6 +178,20 @@ export class CardLookupService {
     return this.claim(at, [`rider:${riderId}`], now);
   }
 
+  /**
+   * Whom the claimed pass's verification was about (keyed hash), for the check-in; null when it
+   * named no one, or when that cannot be read (the entry is still recorded, by its medium).
+   */
+  async passPerson(passId: string): Promise<Buffer | null> {
+    if (passId === PROBE_PASS) return null;
+    try {
+      return await this.passes.personKeyOf(passId);
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, 'staff pass evidence not read');
+      return null;
+    }
+  }
+
   /** After the tap: a claimed pass stays used only if the tap opened. */
   async settle(passId: string, opened: boolean): Promise<void> {
     if (opened || passId === PROBE_PASS) return;

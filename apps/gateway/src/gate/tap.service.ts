@@ -182,6 +182,9 @@ export class TapService {
     if (decision.outcome !== 'open' || est.traveller === null) {
       out = decisionReply(ctx, decision);
     } else {
+      // A staff pass opened it: the check-in names the person its verification was about.
+      const personKey =
+        est.passId !== undefined ? await this.cardLookup.passPerson(est.passId) : null;
       const admission = {
         stationId: req.stationId,
         gateId: req.gateId,
@@ -196,6 +199,7 @@ export class TapService {
         decidedAt: now,
         policyVersion: rules.id,
         policyHash: hash,
+        personKey,
         fingerprint,
       };
       const result = await this.admissions.submit(admission, deadlineMs);

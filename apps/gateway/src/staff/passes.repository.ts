@@ -56,6 +56,20 @@ export class PassesRepository {
     return r.rows[0]?.id ?? null;
   }
 
+  /**
+   * The keyed hash of the person the pass's verification was about, when it named one (an
+   * offline code with its ID card, the elderly/child lookup): the check-in the pass opens carries
+   * it, so the authority's trace by ID number finds that entry too.
+   */
+  async personKeyOf(passId: string): Promise<Buffer | null> {
+    const r = await this.pool.query<{ person_key: Buffer | null }>(
+      `SELECT v.person_key FROM staff_passes p JOIN staff_verifications v ON v.id = p.verification_id
+       WHERE p.id = $1`,
+      [passId],
+    );
+    return r.rows[0]?.person_key ?? null;
+  }
+
   /** The tap it was claimed for did not open: the pass is still the rider's. */
   async release(id: string): Promise<void> {
     await this.pool.query('UPDATE staff_passes SET used_at = NULL, used_tap = NULL WHERE id = $1', [
