@@ -40,10 +40,12 @@ import {
   EXPORT_POOL,
   RIDE_CODE_KEYS,
   RULES_RELOADER,
+  GATE_CLIENT,
   CONSENT_DIRECTORY_STATUS,
 } from './common/tokens';
 import type { GatewayConfig } from './config';
 import type { GatewayDatabase } from './database';
+import { GateClient } from './gate/gate.client';
 import { GateController } from './gate/gate.controller';
 import { GateService } from './gate/gate.service';
 import { IdempotencyCache } from './gate/idempotency.cache';
@@ -75,7 +77,7 @@ import { StaffDeskController } from './staff/desk.controller';
 import { StationFeedController } from './feed/feed.controller';
 import { StationFeed } from './feed/station-feed.service';
 import { DeskService } from './staff/desk.service';
-import { GateCommandService } from './staff/gate-command.service';
+import { GATE_ACK_TIMEOUT_MS, GateCommandService } from './staff/gate-command.service';
 import { IdLookupService } from './staff/id-lookup.service';
 import { PassesRepository } from './staff/passes.repository';
 import { VerifyService } from './staff/verify.service';
@@ -133,6 +135,7 @@ export class GatewayModule {
         { provide: ADMISSIONS_POOL, useValue: pgPool(r.db.admissions) },
         { provide: EXPORT_POOL, useValue: pgPool(r.db.exports) },
         { provide: NATS, useValue: r.nats },
+        { provide: GATE_CLIENT, useValue: new GateClient(r.nats, GATE_ACK_TIMEOUT_MS) },
         { provide: RIDE_CODE_KEYS, useValue: r.rideCodeKeys },
         { provide: ACCESS_VERIFIER, useValue: r.accessVerifier },
         { provide: APP_GUARD, useClass: AuthGuard },

@@ -30,3 +30,5 @@ export interface ConsentDirectoryStatus {
   readonly isLoading: boolean;
   readonly size: number;
 }
+/** The gate transport's client (a Nest ClientProxy): gate commands, plain JSON on NATS. */
+export const GATE_CLIENT = Symbol('GATE_CLIENT');

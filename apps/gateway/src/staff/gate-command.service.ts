@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import type { NatsConnection } from 'nats';
+import type { ClientProxy } from '@nestjs/microservices';
+import { firstValueFrom } from 'rxjs';
 import type { Principal } from '@app/access-token';
 import {
   ID_PATTERN,
@@ -11,7 +12,7 @@ import {
 } from '@app/protocol';
 import { AppError } from '../common/errors';
 import type { Logger } from '../common/logger';
-import { LOGGER, NATS } from '../common/tokens';
+import { GATE_CLIENT, LOGGER } from '../common/tokens';
 import { StaffAuditService } from './audit.service';
 import type { RemoteOpenResultDto } from './staff.dto';
 
@@ -22,7 +23,7 @@ export const GATE_ACK_TIMEOUT_MS = 2_000;
 @Injectable()
 export class GateCommandService {
   constructor(
-    @Inject(NATS) private readonly nc: NatsConnection,
+    @Inject(GATE_CLIENT) private readonly gates: ClientProxy,
     private readonly audit: StaffAuditService,
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
@@ -40,14 +41,11 @@ export class GateCommandService {
     const cmd: GateCommand = { v: 1, cmd: 'open-once', passId, reason };
     let result: RemoteOpenResultDto;
     try {
-      const msg = await this.nc.request(
-        gateCommandSubject(stationId, gateId),
-        JSON.stringify(cmd),
-        { timeout: GATE_ACK_TIMEOUT_MS },
+      const ack = await firstValueFrom(
+        this.gates.send<Partial<GateCommandAck> | null>(gateCommandSubject(stationId, gateId), cmd),
       );
-      const ack = JSON.parse(new TextDecoder().decode(msg.data)) as Partial<GateCommandAck>;
       result =
-        ack.v === 1 && ack.ok === true
+        ack?.v === 1 && ack.ok === true
           ? { acknowledged: true, passId }
           : { acknowledged: false, passId, reason: 'GATE_REFUSED' };
     } catch (e) {
