@@ -94,6 +94,8 @@ describe('production refuses development defaults by name, at boot', () => {
     real = {
       NODE_ENV: 'production',
       PORT: '0',
+      // Metrics on a port of their own: a fixed one may be taken on a shared machine.
+      ADMIN_PORT: '0',
       DATABASE_URL: testDatabaseUrl(),
       NATS_URL: testNatsUrl(),
       AUTHORITY_API_KEY: 'a-real-authority-key-0123456789',
