@@ -109,7 +109,11 @@ describe('health authority', () => {
   it('creates a person once and refuses the same idNumber again', async () => {
     const body = { idNumber: idNumber(), name: '王五', birthDate: '2010-05-06', disabled: true };
     const created = await api.post('/v1/persons', body).expect(201);
-    expect(created.body).toEqual({ personId: expect.stringMatching(/^p_[A-Za-z0-9_-]+$/) });
+    // The passcode is the person's own secret for the authority's sign-in, shown once.
+    expect(created.body).toEqual({
+      personId: expect.stringMatching(/^p_[A-Za-z0-9_-]+$/),
+      passcode: expect.stringMatching(/^[A-Za-z0-9_-]{16}$/),
+    });
     const again = await api.post('/v1/persons', body).expect(409);
     expect(again.body.code).toBe('PERSON_EXISTS');
   });
