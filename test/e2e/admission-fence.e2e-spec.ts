@@ -3,9 +3,11 @@ import type { NatsConnection } from 'nats';
 import { Client } from 'pg';
 import type { GateReply } from '@app/protocol';
 import type { RunningAuthority } from '../../apps/health-authority/src/app';
-import { healthy, rideCode, rider } from '../support/factories';
+import request from 'supertest';
+import { asRider, healthy, rideCode, rider } from '../support/factories';
 import { holdCommits } from '../support/held-commit';
 import {
+  bearer,
   natsClient,
   startAuthority,
   startTestGateway,
@@ -166,6 +168,22 @@ describe('a check-in commit held past the tap deadline', () => {
       inside: false,
       receipt: false,
     });
+    // A void row is no check-in to anyone who reads them: not the rider, not a trace.
+    const mine = await request(gw.url)
+      .get(`/riders/${r.riderId}/check-ins`)
+      .set(await asRider(r.riderId))
+      .expect(200);
+    expect(mine.body.checkIns).toEqual([]);
+    const traced = await request(gw.url)
+      .post('/checkins/trace')
+      .set(await bearer({ sub: 'officer-fence', role: 'authority' }))
+      .send({
+        idNumber: r.idNumber,
+        from: new Date(Date.now() - 60_000).toISOString(),
+        to: new Date(Date.now() + 60_000).toISOString(),
+      })
+      .expect(200);
+    expect(traced.body.checkIns).toEqual([]);
     // Not locked out: the same ride code (not spent) opens the next tap, and so does the retry.
     const retry = await entry(gateId, code, tapId);
     expect(retry.reply.outcome).toBe('open');

@@ -88,8 +88,9 @@ const TRACED =
 /** PostgreSQL's "query canceled": here, the statement ran into the export's deadline. */
 const QUERY_CANCELED = '57014';
 
+// A voided row is not a check-in: its tap was told not to open (see admit-taps.sql).
 const WHERE = `c.station_id = ANY($1::text[]) AND c.checked_in_at >= $2 AND c.checked_in_at < $3
-  AND ($4::bigint IS NULL OR (c.checked_in_at, c.id) >
+  AND c.voided_at IS NULL AND ($4::bigint IS NULL OR (c.checked_in_at, c.id) >
        (timestamptz 'epoch' + $4::bigint * interval '1 microsecond', $5::uuid))`;
 const MICROS = `(extract(epoch FROM c.checked_in_at) * 1000000)::bigint::text`;
 
@@ -243,10 +244,12 @@ export class CheckinsRepository {
           // Two index scans (one per partial index), not one OR the planner cannot index.
           `SELECT ${TRACED} FROM check_ins
              WHERE person_key = ANY($1::bytea[]) AND checked_in_at >= $2 AND checked_in_at < $3
+               AND voided_at IS NULL
            UNION
            SELECT ${TRACED} FROM check_ins
              WHERE rider_id IN (SELECT id FROM riders WHERE id_hash = ANY($1::bytea[]))
                AND rider_id IS NOT NULL AND checked_in_at >= $2 AND checked_in_at < $3
+               AND voided_at IS NULL
            ORDER BY checked_in_at, id LIMIT $4`,
           [q.personKeys, q.from, q.to, q.limit],
         ),

@@ -116,7 +116,7 @@ export class RidersRepository {
       medium: string | null;
     }>(
       `SELECT id, checked_in_at, station_id, gate_id, medium FROM check_ins
-       WHERE rider_id = $1 AND checked_in_at >= $2
+       WHERE rider_id = $1 AND checked_in_at >= $2 AND voided_at IS NULL
        ORDER BY checked_in_at DESC, id DESC LIMIT $3`,
       [riderId, since, limit],
     );
