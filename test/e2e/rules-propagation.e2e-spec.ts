@@ -63,14 +63,20 @@ async function spawnGateway(env: Record<string, string>): Promise<Instance> {
   let stderr = '';
   child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
   const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`gateway exited early: ${stderr}`);
-    const up = await fetch(`${inst.url}/health`)
-      .then((r) => r.status === 200)
-      .catch(() => false);
-    if (up) return inst;
-    if (Date.now() > deadline) throw new Error(`gateway did not start: ${stderr}`);
-    await new Promise((r) => setTimeout(r, 200));
+  try {
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`gateway exited early: ${stderr}`);
+      const up = await fetch(`${inst.url}/health`)
+        .then((r) => r.status === 200)
+        .catch(() => false);
+      if (up) return inst;
+      if (Date.now() > deadline) throw new Error(`gateway did not start: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } catch (e) {
+    // A gateway left running in the queue group would answer later files' taps with its own keys.
+    child.kill('SIGKILL');
+    throw e;
   }
 }
 
@@ -128,7 +134,11 @@ describe('rule propagation across gateway instances', () => {
       RIDE_CODE_KEYS_FILE: join(dir, 'ride.json'),
       ID_HASH_KEY: 'test-id-hash-key-0123456789',
     };
-    [a, b] = await Promise.all([spawnGateway(env), spawnGateway(env)]);
+    // Both reach afterAll even when one fails to start.
+    const started = await Promise.allSettled([spawnGateway(env), spawnGateway(env)]);
+    [a, b] = started.map((s) => (s.status === 'fulfilled' ? s.value : undefined));
+    const failed = started.find((s) => s.status === 'rejected');
+    if (failed) throw failed.reason;
     nc = await natsClient();
   }, 120_000);
 
