@@ -112,20 +112,24 @@ export class CheckinsRepository {
     this.traces = ds.getRepository(CheckinTraceAuditEntity);
   }
 
-  /**
-   * A snapshot whose every statement, and every wait between them for a slow reader, ends
-   * by `deadlineAt` (ms since epoch): PostgreSQL cancels them itself.
-   */
-  async snapshot(w: ExportWindow, deadlineAt: number): Promise<ExportSnapshot> {
-    let c: PoolClient;
+  /** A connection of the export pool; a full pool is an answer the client can retry. */
+  private async exportConnection(): Promise<PoolClient> {
     try {
-      c = await this.exportPool.connect();
+      return await this.exportPool.connect();
     } catch {
       throw new AppError(
         'EXPORT_BUSY',
         'every export connection is streaming another export: retry in a moment',
       );
     }
+  }
+
+  /**
+   * A snapshot whose every statement, and every wait between them for a slow reader, ends
+   * by `deadlineAt` (ms since epoch): PostgreSQL cancels them itself.
+   */
+  async snapshot(w: ExportWindow, deadlineAt: number): Promise<ExportSnapshot> {
+    const c = await this.exportConnection();
     try {
       await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       const left = String(Math.max(1, deadlineAt - Date.now()));
@@ -216,15 +220,7 @@ export class CheckinsRepository {
    * day ticket). On a connection of the export pool, bounded by `deadlineAt`.
    */
   async trace(q: TraceQuery, deadlineAt: number): Promise<TracedRow[]> {
-    let c: PoolClient;
-    try {
-      c = await this.exportPool.connect();
-    } catch {
-      throw new AppError(
-        'EXPORT_BUSY',
-        'every export connection is streaming another export: retry in a moment',
-      );
-    }
+    const c = await this.exportConnection();
     try {
       await c.query('BEGIN READ ONLY');
       await c.query(`SELECT set_config('statement_timeout', $1, true)`, [

@@ -1,10 +1,11 @@
 import { Readable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Principal } from '@app/access-token';
-import { formatShanghai, parseInstant } from '@app/protocol';
+import { formatShanghai } from '@app/protocol';
 import { AppError } from '../common/errors';
 import { CONFIG } from '../common/tokens';
 import type { GatewayConfig } from '../config';
+import { parseWindow } from './window';
 import { CheckinsRepository, type CheckInRow, type ExportKey } from './checkins.repository';
 import type { ExportFormat, ExportQueryDto } from './checkins.dto';
 
@@ -49,11 +50,7 @@ export class ExportService {
   async export(who: Principal, q: ExportQueryDto): Promise<ExportStream> {
     // Wall time, whatever clock the decisions use: this bounds a connection, not a rule.
     const deadlineAt = Date.now() + this.config.exportDeadlineMs;
-    const from = parseInstant(q.from);
-    const to = parseInstant(q.to);
-    if (from === null || to === null)
-      throw new AppError('VALIDATION_FAILED', 'from and to must be real ISO-8601 instants');
-    if (to <= from) throw new AppError('VALIDATION_FAILED', 'to must be after from');
+    const { from, to } = parseWindow(q.from, q.to);
     const after = q.cursor === undefined ? null : decodeCursor(q.cursor);
     const format: ExportFormat = q.format ?? 'ndjson';
     const limit = q.limit ?? 1000;

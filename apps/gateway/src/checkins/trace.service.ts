@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Principal } from '@app/access-token';
-import { formatShanghai, parseInstant } from '@app/protocol';
-import { AppError } from '../common/errors';
+import { formatShanghai } from '@app/protocol';
 import { CONFIG } from '../common/tokens';
 import type { GatewayConfig } from '../config';
+import { parseWindow } from './window';
 import { hashIdNumber } from '../riders/id-hash';
 import { CheckinsRepository, type TracedRow } from './checkins.repository';
 import type { TracePath, TraceQueryDto, TraceResultDto } from './checkins.dto';
@@ -39,11 +39,7 @@ export class TraceService {
 
   async trace(who: Principal, q: TraceQueryDto): Promise<TraceResultDto> {
     const deadlineAt = Date.now() + this.config.exportDeadlineMs;
-    const from = parseInstant(q.from);
-    const to = parseInstant(q.to);
-    if (from === null || to === null)
-      throw new AppError('VALIDATION_FAILED', 'from and to must be real ISO-8601 instants');
-    if (to <= from) throw new AppError('VALIDATION_FAILED', 'to must be after from');
+    const { from, to } = parseWindow(q.from, q.to);
     const limit = q.limit ?? 1000;
     const personKey = hashIdNumber(this.config.idHashKey, q.idNumber);
     const previous = this.config.idHashKeyPrevious;
