@@ -51,6 +51,7 @@ import { GateService } from './gate/gate.service';
 import { IdempotencyCache } from './gate/idempotency.cache';
 import { IdLookupLimiter } from './id-lookups/id-lookup-limiter';
 import { IdLookupsRepository } from './id-lookups/id-lookups.repository';
+import { GatePipeline } from './gate/gate.pipeline';
 import { TapService } from './gate/tap.service';
 import { AuthorityClient } from './health-link/authority.client';
 import { HealthStatusService } from './health-link/health-status.service';
@@ -188,6 +189,7 @@ export class GatewayModule {
         IdLookupLimiter,
         RevocationsRepository,
         Reconciler,
+        GatePipeline,
         TapService,
         StationFeed,
         GateService,

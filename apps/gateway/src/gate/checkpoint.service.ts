@@ -20,29 +20,18 @@ import {
   type GateReply,
   type ScanRequest,
 } from '@app/protocol';
-import { AdmissionBatcher } from '../admissions/admission.batcher';
-import type { Admission } from '../admissions/admissions.repository';
 import { RiderFactsService } from '../riders/rider-facts.service';
 import type { Clock } from '../common/clock';
 import type { Logger } from '../common/logger';
-import { beforeDeadline, systemTimer, type Timer } from '../common/timer';
+import { systemTimer, type Timer } from '../common/timer';
 import { CLOCK, CONFIG, LOGGER, TIMER } from '../common/tokens';
 import type { GatewayConfig } from '../config';
-import { IdempotencyCache, requestFingerprint } from './idempotency.cache';
-import {
-  admissionReply,
-  decisionReply,
-  malformedReply,
-  noPolicy,
-  reply,
-  type ReplyContext,
-} from './replies';
+import { GatePipeline, type Turn } from './gate.pipeline';
+import { decisionReply } from './replies';
 import { AuthorityClient, toFacts } from '../health-link/authority.client';
-import { Metrics } from '../ops/metrics';
 import { RideCodeService } from '../ride-code/ride-code.service';
 import { hashIdNumber } from '../riders/id-hash';
 import { NetworkDirectory } from '../network/network.directory';
-import { RulesService } from '../rules/rules.service';
 import { ClearancesRepository } from '../checkpoint/clearances.repository';
 
 /** Who a passing scan checks in: a rider account, or a person known only by a keyed hash. */
@@ -77,14 +66,11 @@ export class CheckpointService implements OnApplicationBootstrap, OnModuleDestro
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly rules: RulesService,
+    private readonly gates: GatePipeline,
     private readonly rideCodes: RideCodeService,
     private readonly riders: RiderFactsService,
     private readonly authority: AuthorityClient,
-    private readonly admissions: AdmissionBatcher,
-    private readonly idempotency: IdempotencyCache,
     private readonly clearances: ClearancesRepository,
-    private readonly metrics: Metrics,
     private readonly network: NetworkDirectory,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(CONFIG) private readonly config: GatewayConfig,
@@ -100,55 +86,16 @@ export class CheckpointService implements OnApplicationBootstrap, OnModuleDestro
     if (this.timer) clearInterval(this.timer);
   }
 
-  /** `arrivedAtMs` (performance.now() at arrival) starts the scan's deadline, as for a tap. */
+  /** Decided once per (station, device, tapId, request), by the scan's deadline, as a tap is. */
   handle(req: ScanRequest, arrivedAtMs: number): Promise<GateReply> {
-    const deadlineMs = arrivedAtMs + this.config.tapDeadlineMs;
-    const fingerprint = requestFingerprint(req);
-    return this.idempotency.run(
-      { kind: 'checkpoint', stationId: req.stationId, id: req.deviceId },
-      req.tapId,
-      fingerprint,
-      () =>
-        beforeDeadline(
-          this.decideScan(req, deadlineMs, fingerprint),
-          deadlineMs,
-          () => this.late(req, arrivedAtMs),
-          this.monotonic,
-        ),
-      () => malformedReply(req.tapId, this.clock.now()),
-    );
+    return this.gates.answer(req, arrivedAtMs, (turn) => this.decideScan(req, turn));
   }
 
-  /** The deadline passed first; what was still running can no longer pass the rider. */
-  private late(req: ScanRequest, arrivedAtMs: number): GateReply {
-    const ctx = noPolicy(req.tapId, this.clock.now());
-    const out = reply(ctx, 'see-staff', ['RECORD_UNAVAILABLE']);
-    this.metrics.observeDecision(out.outcome, out.reasons, this.monotonic.now() - arrivedAtMs);
-    this.log.warn(
-      { tapId: req.tapId, stationId: req.stationId, deviceId: req.deviceId },
-      'scan answered at its deadline',
-    );
-    return out;
-  }
-
-  private async decideScan(
-    req: ScanRequest,
-    deadlineMs: number,
-    fingerprint: string,
-  ): Promise<GateReply> {
-    const started = performance.now();
-    const now = this.clock.now();
-    const { rules, hash } = this.rules.forTap(req.stationId, now);
-    const ctx: ReplyContext = {
-      tapId: req.tapId,
-      decidedAt: now,
-      policyVersion: rules.id,
-      policyHash: hash,
-    };
+  private async decideScan(req: ScanRequest, turn: Turn): Promise<GateReply> {
+    const { rules, now, ctx } = turn;
     const sentinel = this.network.isSentinel(req.stationId, req.deviceId);
-    const est = await this.establish(req.credential, rules, now, deadlineMs, sentinel);
-    if (isUnavailable(est))
-      return this.done(req, reply(ctx, 'see-staff', ['RECORD_UNAVAILABLE']), started);
+    const est = await this.establish(req.credential, rules, now, turn.deadlineMs, sentinel);
+    if (isUnavailable(est)) return this.gates.done(req, turn, this.gates.unavailable(turn));
     const decision = decide({
       mode: 'entry',
       temperatureC: req.temperatureC,
@@ -157,9 +104,9 @@ export class CheckpointService implements OnApplicationBootstrap, OnModuleDestro
       now,
     });
     if (decision.outcome !== 'open' || est.person === null)
-      return this.done(req, decisionReply(ctx, decision), started);
+      return this.gates.done(req, turn, decisionReply(ctx, decision));
 
-    const admission: Admission = {
+    const { out } = await this.gates.admit(turn, {
       stationId: req.stationId,
       gateId: req.deviceId,
       tapId: req.tapId,
@@ -172,16 +119,12 @@ export class CheckpointService implements OnApplicationBootstrap, OnModuleDestro
       checkInId: randomUUID(),
       decidedAt: now,
       policyVersion: rules.id,
-      policyHash: hash,
+      policyHash: turn.hash,
       personKey: est.person.personKey,
       venueOnly: true,
       device: 'checkpoint',
-      fingerprint,
-    };
-    const result = await this.admissions.submit(admission, deadlineMs);
-    if (result.kind === 'unavailable')
-      return this.done(req, reply(ctx, 'see-staff', ['RECORD_UNAVAILABLE']), started);
-    const out = admissionReply(admission, result, (id) => this.rules.hashOf(id));
+      fingerprint: turn.fingerprint,
+    });
     if (out.outcome === 'open' && est.person.riderId !== null) {
       try {
         await this.clearances.record({
@@ -194,10 +137,10 @@ export class CheckpointService implements OnApplicationBootstrap, OnModuleDestro
       } catch (e) {
         // The check-in stands; the retry finds its receipt and records the clearance again.
         this.log.warn({ err: (e as Error).message, tapId: req.tapId }, 'clearance not recorded');
-        return this.done(req, reply(ctx, 'see-staff', ['RECORD_UNAVAILABLE']), started);
+        return this.gates.done(req, turn, this.gates.unavailable(turn));
       }
     }
-    return this.done(req, out, started);
+    return this.gates.done(req, turn, out);
   }
 
   private async establish(
@@ -302,24 +245,6 @@ export class CheckpointService implements OnApplicationBootstrap, OnModuleDestro
       facts: { kind: 'sentinel', health: { kind: 'fresh', facts: toFacts(health) } },
       person,
     };
-  }
-
-  private done(req: ScanRequest, out: GateReply, started: number): GateReply {
-    const ms = performance.now() - started;
-    this.metrics.observeDecision(out.outcome, out.reasons, ms);
-    this.log.info(
-      {
-        tapId: req.tapId,
-        stationId: req.stationId,
-        deviceId: req.deviceId,
-        credential: req.credential.kind,
-        outcome: out.outcome,
-        reasons: out.reasons,
-        ms: Math.round(ms * 100) / 100,
-      },
-      'scan decided',
-    );
-    return out;
   }
 
   private async purge(): Promise<void> {

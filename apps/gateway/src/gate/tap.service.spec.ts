@@ -16,6 +16,7 @@ import type { RideCodeService } from '../ride-code/ride-code.service';
 import type { RiderFactsService } from '../riders/rider-facts.service';
 import type { RuleShadowService } from '../rules/rule-shadow.service';
 import type { RulesService } from '../rules/rules.service';
+import { GatePipeline } from './gate.pipeline';
 import { IdempotencyCache } from './idempotency.cache';
 import { TapService } from './tap.service';
 
@@ -65,20 +66,17 @@ function pipeline(opts: { commit?: (a: Admission) => AdmissionResult } = {}) {
   } as unknown as CardLookupService;
   const riders = { of: () => Promise.resolve(riderFacts()) } as unknown as RiderFactsService;
   const idempotency = new IdempotencyCache({ idempotencyWindowMinutes: 10 });
-  const service = new TapService(
+  const gates = new GatePipeline(
     rules,
-    shadow,
-    rideCodes,
     admissions,
     idempotency,
     new Metrics(),
-    cardLookup,
-    riders,
     fixedClock(DEFAULT_NOW),
     { tapDeadlineMs: 900 },
     silent as unknown as Logger,
     manualTimer(),
   );
+  const service = new TapService(gates, shadow, rideCodes, cardLookup, riders);
   return { service, submitted, claimedFor, close: () => idempotency.onModuleDestroy() };
 }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import {
   decide,
   isUnavailable,
@@ -8,27 +8,12 @@ import {
   type Unavailable,
 } from '@app/decision';
 import type { GateCredential, GateReply, TapRequest } from '@app/protocol';
-import { AdmissionBatcher } from '../admissions/admission.batcher';
 import { CardLookupService, type TapPlace } from '../cards/card-lookup.service';
 import { RiderFactsService } from '../riders/rider-facts.service';
-import type { Clock } from '../common/clock';
-import type { Logger } from '../common/logger';
-import { beforeDeadline, systemTimer, type Timer } from '../common/timer';
-import { CLOCK, CONFIG, LOGGER, TIMER } from '../common/tokens';
-import type { GatewayConfig } from '../config';
-import { Metrics } from '../ops/metrics';
 import { RideCodeService } from '../ride-code/ride-code.service';
-import { RulesService } from '../rules/rules.service';
 import { RuleShadowService } from '../rules/rule-shadow.service';
-import { IdempotencyCache, requestFingerprint } from './idempotency.cache';
-import {
-  admissionReply,
-  decisionReply,
-  malformedReply,
-  noPolicy,
-  reply,
-  type ReplyContext,
-} from './replies';
+import { GatePipeline, type Turn } from './gate.pipeline';
+import { decisionReply } from './replies';
 
 /** What the credential established, beyond the engine's facts: who, for passback and check-in. */
 interface Established {
@@ -43,8 +28,6 @@ interface Established {
 
 const UNKNOWN_PERSON = { traveller: null, riderId: null, medium: null, jti: null };
 
-const round2 = (x: number) => Math.round(x * 100) / 100;
-
 const decisionInput = (req: TapRequest, rules: RuleVersion, now: number) => ({
   mode: req.mode,
   temperatureC: req.temperatureC,
@@ -52,45 +35,20 @@ const decisionInput = (req: TapRequest, rules: RuleVersion, now: number) => ({
   now,
 });
 
-/** One gate tap: credential -> facts -> pure decision -> durable admission -> reply. */
+/** One gate tap's own steps: what its credential establishes, a staff pass, the decision. */
 @Injectable()
 export class TapService {
   constructor(
-    private readonly rules: RulesService,
+    private readonly pipeline: GatePipeline,
     private readonly shadow: RuleShadowService,
     private readonly rideCodes: RideCodeService,
-    private readonly admissions: AdmissionBatcher,
-    private readonly idempotency: IdempotencyCache,
-    private readonly metrics: Metrics,
     private readonly cardLookup: CardLookupService,
     private readonly riders: RiderFactsService,
-    @Inject(CLOCK) private readonly clock: Clock,
-    @Inject(CONFIG) private readonly config: Pick<GatewayConfig, 'tapDeadlineMs'>,
-    @Inject(LOGGER) private readonly log: Logger,
-    @Optional() @Inject(TIMER) private readonly timer: Timer = systemTimer,
   ) {}
 
-  /**
-   * Same (station, gate, tapId) within the window: the same reply, and no second check-in.
-   * `arrivedAtMs` (performance.now() when the message arrived) starts the tap's deadline: past
-   * TAP_DEADLINE_MS the tap is answered RECORD_UNAVAILABLE, whatever it still waits for.
-   */
+  /** Decided once per (station, gate, tapId, request), by the tap's deadline. */
   handle(req: TapRequest, arrivedAtMs: number): Promise<GateReply> {
-    const deadlineMs = arrivedAtMs + this.config.tapDeadlineMs;
-    const fingerprint = requestFingerprint(req);
-    return this.idempotency.run(
-      { kind: 'gate', stationId: req.stationId, id: req.gateId },
-      req.tapId,
-      fingerprint,
-      () =>
-        beforeDeadline(
-          this.decideTap(req, deadlineMs, fingerprint),
-          deadlineMs,
-          () => this.late(req, arrivedAtMs),
-          this.timer,
-        ),
-      () => malformedReply(req.tapId, this.clock.now()),
-    );
+    return this.pipeline.answer(req, arrivedAtMs, (turn) => this.decideTap(req, turn));
   }
 
   /**
@@ -99,60 +57,23 @@ export class TapService {
    * ride-code use). What only the commit decides (a replayed code, passback) is not checked.
    */
   probe(req: TapRequest, arrivedAtMs: number): Promise<GateReply> {
-    const deadlineMs = arrivedAtMs + this.config.tapDeadlineMs;
-    return beforeDeadline(
-      this.decideTap(req, deadlineMs, requestFingerprint(req), true),
-      deadlineMs,
-      () => this.late(req, arrivedAtMs),
-      this.timer,
-    );
+    return this.pipeline.once(req, arrivedAtMs, (turn) => this.decideTap(req, turn, true));
   }
 
-  /** The deadline passed first; what was still running can no longer open the gate. */
-  private late(req: TapRequest, arrivedAtMs: number): GateReply {
-    const ctx = noPolicy(req.tapId, this.clock.now());
-    const out = reply(ctx, 'see-staff', ['RECORD_UNAVAILABLE']);
-    this.metrics.observeDecision(out.outcome, out.reasons, this.timer.now() - arrivedAtMs);
-    this.log.warn(
-      { tapId: req.tapId, stationId: req.stationId, gateId: req.gateId },
-      'tap answered at its deadline',
-    );
-    return out;
-  }
-
-  private async decideTap(
-    req: TapRequest,
-    deadlineMs: number,
-    fingerprint: string,
-    probe = false,
-  ): Promise<GateReply> {
-    const started = performance.now();
-    const now = this.clock.now();
-    const { rules, hash } = this.rules.forTap(req.stationId, now);
-    const ctx: ReplyContext = {
-      tapId: req.tapId,
-      decidedAt: now,
-      policyVersion: rules.id,
-      policyHash: hash,
-    };
+  private async decideTap(req: TapRequest, turn: Turn, probe = false): Promise<GateReply> {
+    const { rules, now, ctx } = turn;
     const at = {
       stationId: req.stationId,
       gateId: req.gateId,
       tapId: req.tapId,
-      deadlineMs,
+      deadlineMs: turn.deadlineMs,
       probe,
     };
     let est = await this.establish(req.credential, req.mode, rules, now, at);
-    if (isUnavailable(est))
-      return this.done(req, reply(ctx, 'see-staff', ['RECORD_UNAVAILABLE']), started);
-    let decision = decide({
-      mode: req.mode,
-      temperatureC: req.temperatureC,
-      credential: est.facts,
-      rules,
-      now,
-    });
-    if (probe) return this.done(req, decisionReply(ctx, decision), started, undefined, 'probe');
+    if (isUnavailable(est)) return this.pipeline.done(req, turn, this.pipeline.unavailable(turn));
+    let decision = decide({ ...decisionInput(req, rules, now), credential: est.facts });
+    if (probe)
+      return this.pipeline.done(req, turn, decisionReply(ctx, decision), undefined, 'probe');
     // Sent to staff, who may already have cleared this rider at this station: their pass.
     if (
       decision.outcome === 'see-staff' &&
@@ -162,7 +83,7 @@ export class TapService {
     ) {
       const claimed = await this.cardLookup.riderPass(est.riderId, at, now);
       if (isUnavailable(claimed))
-        return this.done(req, reply(ctx, 'see-staff', ['RECORD_UNAVAILABLE']), started);
+        return this.pipeline.done(req, turn, this.pipeline.unavailable(turn));
       if (claimed.passId !== null) {
         est = { ...est, facts: { kind: 'cleared' }, passId: claimed.passId };
         decision = decide({ ...decisionInput(req, rules, now), credential: est.facts });
@@ -172,7 +93,7 @@ export class TapService {
     // Shadow rollout: the same facts under scheduled versions, counted in memory only.
     this.shadow.observe(
       req.stationId,
-      { mode: req.mode, temperatureC: req.temperatureC, credential: est.facts, rules, now },
+      { ...decisionInput(req, rules, now), credential: est.facts },
       decision,
     );
 
@@ -185,7 +106,7 @@ export class TapService {
       // A staff pass opened it: the check-in names the person its verification was about.
       const personKey =
         est.passId !== undefined ? await this.cardLookup.passPerson(est.passId) : null;
-      const admission = {
+      ({ out, opened } = await this.pipeline.admit(turn, {
         stationId: req.stationId,
         gateId: req.gateId,
         tapId: req.tapId,
@@ -198,49 +119,17 @@ export class TapService {
         checkInId: randomUUID(),
         decidedAt: now,
         policyVersion: rules.id,
-        policyHash: hash,
+        policyHash: turn.hash,
         personKey,
-        fingerprint,
-      };
-      const result = await this.admissions.submit(admission, deadlineMs);
+        fingerprint: turn.fingerprint,
+      }));
       commitMs = performance.now() - established;
-      opened = result.kind === 'admitted';
-      out =
-        result.kind === 'unavailable'
-          ? reply(ctx, 'see-staff', ['RECORD_UNAVAILABLE'])
-          : admissionReply(admission, result, (id) => this.rules.hashOf(id));
     }
     if (est.passId !== undefined) await this.cardLookup.settle(est.passId, opened);
-    return this.done(req, out, started, { establishMs: established - started, commitMs });
-  }
-
-  /** Logs the tap with where its time went: establishing the facts, and the durable commit. */
-  private done(
-    req: TapRequest,
-    out: GateReply,
-    started: number,
-    phases?: { establishMs: number; commitMs?: number },
-    what: 'tap' | 'probe' = 'tap',
-  ): GateReply {
-    const ms = performance.now() - started;
-    // A probe is no rider's decision: it stays out of the decision metrics.
-    if (what === 'tap') this.metrics.observeDecision(out.outcome, out.reasons, ms);
-    this.log.info(
-      {
-        tapId: req.tapId,
-        stationId: req.stationId,
-        gateId: req.gateId,
-        mode: req.mode,
-        credential: req.credential.kind,
-        outcome: out.outcome,
-        reasons: out.reasons,
-        ms: round2(ms),
-        establishMs: phases && round2(phases.establishMs),
-        commitMs: phases?.commitMs !== undefined ? round2(phases.commitMs) : undefined,
-      },
-      `${what} decided`,
-    );
-    return out;
+    return this.pipeline.done(req, turn, out, {
+      establishMs: established - turn.started,
+      commitMs,
+    });
   }
 
   private async establish(
