@@ -45,14 +45,17 @@ export class PassesRepository {
    * pass; SKIP LOCKED lets two gates never claim the same one. Null when none is left.
    */
   async claim(stationId: string, boundTo: string[], at: Date, tap: string): Promise<string | null> {
-    const r = await this.pool.query<{ id: string }>(
-      `UPDATE staff_passes SET used_at = $3, used_tap = $4
+    // Named, so each connection plans it once: every ride-code entry sent to staff asks, and
+    // planning this UPDATE costs PostgreSQL more than running it on an empty result.
+    const r = await this.pool.query<{ id: string }>({
+      name: 'staff-pass-claim',
+      text: `UPDATE staff_passes SET used_at = $3, used_tap = $4
        WHERE id = (SELECT id FROM staff_passes
          WHERE station_id = $1 AND bound_to = ANY($2::text[]) AND used_at IS NULL AND expires_at > $3 AND issued_at <= $3
          ORDER BY bound_kind DESC, expires_at LIMIT 1 FOR UPDATE SKIP LOCKED)
        RETURNING id`,
-      [stationId, boundTo, at, tap],
-    );
+      values: [stationId, boundTo, at, tap],
+    });
     return r.rows[0]?.id ?? null;
   }
 
