@@ -123,6 +123,9 @@ export class GateTransport extends Server<GateTransportEvents> implements Custom
             },
           }),
         );
+      // Ready means subscribed: the server has our subscriptions before the app says it is up,
+      // so a gate's first request after start finds a responder.
+      await nc.flush();
       void this.forwardStatus();
       callback();
     } catch (e) {
