@@ -11,7 +11,13 @@ import type { GatewayConfig } from '../config';
 import { Metrics } from '../ops/metrics';
 import { RulesService } from '../rules/rules.service';
 import { IdempotencyCache, requestFingerprint, type TapDevice } from './idempotency.cache';
-import { admissionReply, malformedReply, noPolicy, reply, type ReplyContext } from './replies';
+import {
+  admissionReply,
+  malformedReply,
+  noPolicy,
+  unavailableReply,
+  type ReplyContext,
+} from './replies';
 
 /** A message from a fare gate (a tap) or from a checkpoint (a scan). */
 export type GateRequest = TapRequest | ScanRequest;
@@ -103,7 +109,7 @@ export class GatePipeline {
 
   /** No record could be made or read in time: staff, not the gate, let this rider in. */
   unavailable(turn: Turn): GateReply {
-    return reply(turn.ctx, 'see-staff', ['RECORD_UNAVAILABLE']);
+    return unavailableReply(turn.ctx);
   }
 
   /** Counts the decision and logs it with where its time went; never a health value. */
@@ -156,7 +162,7 @@ export class GatePipeline {
 
   /** The deadline passed first; what was still running can no longer open the gate. */
   private late(req: GateRequest, arrivedAtMs: number): GateReply {
-    const out = reply(noPolicy(req.tapId, this.clock.now()), 'see-staff', ['RECORD_UNAVAILABLE']);
+    const out = unavailableReply(noPolicy(req.tapId, this.clock.now()));
     this.metrics.observeDecision(out.outcome, out.reasons, this.timer.now() - arrivedAtMs);
     this.log.warn(origin(req), `${isTap(req) ? 'tap' : 'scan'} answered at its deadline`);
     return out;

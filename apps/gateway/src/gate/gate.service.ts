@@ -18,7 +18,7 @@ import { HealthStatusService } from '../health-link/health-status.service';
 import { RiderFactsService } from '../riders/rider-facts.service';
 import { Metrics } from '../ops/metrics';
 import { RulesService } from '../rules/rules.service';
-import { malformedReply, noPolicy, reply } from './replies';
+import { malformedReply, noPolicy, unavailableReply } from './replies';
 import { TapService } from './tap.service';
 import { StationFeed } from '../feed/station-feed.service';
 
@@ -63,9 +63,7 @@ export class GateService implements OnApplicationBootstrap {
     if (!parsed || !parsed.ok) return Promise.resolve(this.malformed(subject, parsed, 'probe'));
     return this.taps.probe(parsed.value, arrivedAtMs).catch((e: unknown) => {
       this.log.error({ tapId: parsed.value.tapId, err: (e as Error).message }, 'probe failed');
-      return reply(noPolicy(parsed.value.tapId, this.clock.now()), 'see-staff', [
-        'RECORD_UNAVAILABLE',
-      ]);
+      return unavailableReply(noPolicy(parsed.value.tapId, this.clock.now()));
     });
   }
 
@@ -109,8 +107,7 @@ export class GateService implements OnApplicationBootstrap {
         : this.scans.handle(req, arrivedAtMs));
     } catch (e) {
       this.log.error({ tapId: req.tapId, err: (e as Error).message }, 'tap failed');
-      const ctx = noPolicy(req.tapId, this.clock.now());
-      r = reply(ctx, 'see-staff', ['RECORD_UNAVAILABLE']);
+      r = unavailableReply(noPolicy(req.tapId, this.clock.now()));
     }
     if ('gateId' in req) this.feed.tapAnswered(req, r);
     return r;

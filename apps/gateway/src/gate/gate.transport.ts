@@ -126,7 +126,6 @@ export class GateTransport extends Server<GateTransportEvents> implements Custom
       // Ready means subscribed: the server has our subscriptions before the app says it is up,
       // so a gate's first request after start finds a responder.
       await nc.flush();
-      void this.forwardStatus();
       callback();
     } catch (e) {
       callback(e);
@@ -149,6 +148,8 @@ export class GateTransport extends Server<GateTransportEvents> implements Custom
   }
 
   on<K extends string, C extends GateTransportEvents[K]>(event: K, callback: C): void {
+    // The connection's status is read only once someone listens: one iterator, not one idle.
+    if (this.listeners.size === 0) void this.forwardStatus();
     const list = this.listeners.get(event) ?? [];
     list.push(callback);
     this.listeners.set(event, list);

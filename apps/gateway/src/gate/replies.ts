@@ -41,6 +41,10 @@ export function reply(
   };
 }
 
+/** No record could be made or read in time: staff, not the gate, let this rider in. */
+export const unavailableReply = (ctx: ReplyContext): GateReply =>
+  reply(ctx, 'see-staff', ['RECORD_UNAVAILABLE']);
+
 export const decisionReply = (ctx: ReplyContext, d: Decision): GateReply =>
   reply(ctx, d.outcome, d.reasons);
 
