@@ -112,7 +112,8 @@ describe('stations, lines and checkpoint devices (operator)', () => {
       lastSeen: expect.stringMatching(/\+08:00$/),
       taps: 2,
     });
-    expect(stack.gw.logs.text).toContain(unknown);
+    // The queue group sends each tap to either instance; the one that saw it first logs it.
+    expect(stack.gw.logs.text + second.logs.text).toContain(unknown);
   });
 
   it('creates a station on a pilot line: the next tap there, on any instance, is under the line’s rules', async () => {

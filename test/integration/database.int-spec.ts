@@ -88,8 +88,28 @@ describe('gateway database', () => {
       // The connection is idle in the pool now; the server ends it (as a restart would).
       await admin.query('SELECT pg_terminate_backend($1)', [pid]);
       await nextWarning(before + 1);
-      expect(warnings[before]).toMatchObject({ msg: 'postgres idle client error', pool: role });
+      expect(warnings[before]).toMatchObject({ msg: 'postgres connection error', pool: role });
       const [{ again }] = await ds.query<{ again: number }[]>('SELECT pg_backend_pid() AS again');
+      expect(again).not.toBe(pid);
+    }
+  });
+
+  it('logs a checked-out connection the server ended while it was held, and the process lives on', async () => {
+    for (const [role, ds] of Object.entries({ admissions: db.admissions, exports: db.exports })) {
+      const before = warnings.length;
+      const client = await pgPool(ds).connect();
+      const {
+        rows: [{ pid }],
+      } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      // Held between statements (a transaction, a batch): pg-pool no longer listens on it.
+      await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+      await nextWarning(before + 1);
+      expect(warnings[before]).toMatchObject({ msg: 'postgres connection error', pool: role });
+      await expect(client.query('SELECT 1')).rejects.toThrow();
+      client.release(true);
+      const {
+        rows: [{ again }],
+      } = await pgPool(ds).query<{ again: number }>('SELECT pg_backend_pid() AS again');
       expect(again).not.toBe(pid);
     }
   });

@@ -7,7 +7,7 @@ export async function testDataSource(url = testDatabaseUrl(), max = 2): Promise<
     max,
     statementTimeoutMs: 10_000,
     connectionTimeoutMs: 5_000,
-    onIdleError: () => undefined,
+    onConnectionError: () => undefined,
   });
   return ds.initialize();
 }

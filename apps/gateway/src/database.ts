@@ -21,22 +21,22 @@ export function poolSettings(
   config: GatewayConfig,
   logger: Logger,
 ): Record<PoolRole, PoolSettings> {
-  const onIdleError = (pool: PoolRole) => (err: Error) =>
-    logger.warn({ err: err.message, pool }, 'postgres idle client error');
+  const onConnectionError = (pool: PoolRole) => (err: Error) =>
+    logger.warn({ err: err.message, pool }, 'postgres connection error');
   return {
     general: {
       max: 8,
       statementTimeoutMs: 10_000,
       queryTimeoutMs: 11_000,
       connectionTimeoutMs: 2_000,
-      onIdleError: onIdleError('general'),
+      onConnectionError: onConnectionError('general'),
     },
     admissions: {
       max: 4,
       statementTimeoutMs: config.tapDeadlineMs,
       queryTimeoutMs: config.tapDeadlineMs + 250,
       connectionTimeoutMs: config.tapDeadlineMs,
-      onIdleError: onIdleError('admissions'),
+      onConnectionError: onConnectionError('admissions'),
     },
     exports: {
       max: config.exportConnections,
@@ -45,7 +45,7 @@ export function poolSettings(
       // An export beyond the pool waits this long for a connection, then gets EXPORT_BUSY.
       connectionTimeoutMs: 2_000,
       applicationName: 'gateway-export',
-      onIdleError: onIdleError('exports'),
+      onConnectionError: onConnectionError('exports'),
     },
   };
 }

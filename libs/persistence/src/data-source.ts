@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { DataSource, type QueryRunner } from 'typeorm';
 import type { PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresConnectionOptions';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
@@ -16,10 +16,11 @@ export interface PoolSettings {
   statementTimeoutMs: number;
   connectionTimeoutMs: number;
   /**
-   * Told when an idle connection breaks (the server restarted, a proxy cut it). pg emits that
-   * as an 'error' event on the pool: without a listener it is an uncaught exception.
+   * Told when a connection breaks (the server restarted or ended the backend, a proxy cut it).
+   * pg emits that as an 'error' event, on the pool for an idle connection and on the client for
+   * one that is checked out: without a listener either is an uncaught exception.
    */
-  onIdleError: (err: Error) => void;
+  onConnectionError: (err: Error) => void;
   /** Names the pool's backends in pg_stat_activity. */
   applicationName?: string;
   /** Server-side bound on a transaction left idle (a reader that stopped reading); 0 for none. */
@@ -36,7 +37,7 @@ export const MIGRATION_POOL: PoolSettings = {
   max: 2,
   statementTimeoutMs: 0,
   connectionTimeoutMs: 10_000,
-  onIdleError: () => undefined,
+  onConnectionError: () => undefined,
 };
 
 /**
@@ -55,7 +56,7 @@ export function dataSourceOptions(url: string, pool: PoolSettings): PostgresConn
     // Extensions are the migrations' business, never the boot's.
     installExtensions: false,
     logging: false,
-    poolErrorHandler: pool.onIdleError,
+    poolErrorHandler: pool.onConnectionError,
     extra: {
       max: pool.max,
       connectionTimeoutMillis: pool.connectionTimeoutMs,
@@ -77,8 +78,17 @@ type UndoOptions = Parameters<DataSource['undoLastMigration']>[0];
  * lock, and which refuses to synchronize the schema from the entities.
  */
 export class GatewayDataSource extends DataSource {
-  constructor(url: string, pool: PoolSettings) {
-    super(dataSourceOptions(url, pool));
+  constructor(
+    url: string,
+    private readonly settings: PoolSettings,
+  ) {
+    super(dataSourceOptions(url, settings));
+  }
+
+  override async initialize(): Promise<this> {
+    await super.initialize();
+    listenWhileHeld(pgPool(this), this.settings.onConnectionError);
+    return this;
   }
 
   override runMigrations(options?: MigrationOptions): ReturnType<DataSource['runMigrations']> {
@@ -112,6 +122,21 @@ export class GatewayDataSource extends DataSource {
       await runner.release();
     }
   }
+}
+
+/**
+ * pg-pool listens for errors only on idle clients; a client checked out with `pool.connect()`
+ * (a transaction, a batch) has no listener until it is released. Each client gets one listener
+ * of its own the first time it is handed out, so a backend ended mid-hold is logged, and the
+ * query or release that follows sees the broken connection.
+ */
+function listenWhileHeld(pool: Pool, onError: (err: Error) => void): void {
+  const listening = new WeakSet<PoolClient>();
+  pool.on('acquire', (client) => {
+    if (listening.has(client)) return;
+    listening.add(client);
+    client.on('error', onError);
+  });
 }
 
 /**
