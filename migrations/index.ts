@@ -13,6 +13,7 @@ import { BroadcastReconciliation1700000000120 } from './1700000000120-BroadcastR
 import { CheckinTrace1700000000130 } from './1700000000130-CheckinTrace';
 import { AdmissionFence1700000000140 } from './1700000000140-AdmissionFence';
 import { ProvedIdentity1700000000150 } from './1700000000150-ProvedIdentity';
+import { PassInAdmission1700000000160 } from './1700000000160-PassInAdmission';
 
 /** Listed explicitly so ts-node, jest and compiled builds all load the same set. */
 export const MIGRATIONS = [
@@ -31,4 +32,5 @@ export const MIGRATIONS = [
   CheckinTrace1700000000130,
   AdmissionFence1700000000140,
   ProvedIdentity1700000000150,
+  PassInAdmission1700000000160,
 ];

@@ -148,8 +148,10 @@ describe('passes for riders sent to staff, over HTTP and raw NATS', () => {
     const passId = issued.body.passId as string;
     // Another pilot station does not honour it.
     expectReply(await rideTap(r.riderId, OTHER_PILOT), 'see-staff', ['NOT_AUTHORIZED']);
-    // A fever keeps the gate shut: temperature still applies, and the pass stays the rider's.
+    // A fever keeps the gate shut: temperature still applies, a pass could not open the gate, so
+    // none is spent and the reply is the rules' own.
     expectReply(await rideTap(r.riderId, PILOT, { temperatureC: 38.1 }), 'see-staff', [
+      'NOT_AUTHORIZED',
       'TEMPERATURE_HIGH',
     ]);
     expect((await pass(passId)).used_tap).toBeNull();

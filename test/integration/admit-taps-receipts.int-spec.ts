@@ -6,6 +6,7 @@ import {
   type Admission,
 } from '../../apps/gateway/src/admissions/admissions.repository';
 import { testDatabaseUrl, uniqueId } from '../support/db';
+import { ensureTodaysPartitions } from '../support/partitions';
 
 /** Receipts in admit_taps: bound to their request, per device kind, created with their result. */
 describe('admit_taps receipts', () => {
@@ -17,6 +18,8 @@ describe('admit_taps receipts', () => {
   beforeAll(async () => {
     await runMigrations(testDatabaseUrl());
     pool = new Pool({ connectionString: testDatabaseUrl(), max: 2 });
+    // These check-ins are recorded at the current time, as a gateway's would be.
+    await ensureTodaysPartitions(pool);
     repo = new AdmissionsRepository(pool, pool);
   });
 

@@ -27,6 +27,12 @@ export interface Admission {
   device?: 'gate' | 'checkpoint';
   /** Hash of the request (credential, mode, reading): a reused tapId with another is refused. */
   fingerprint?: string | null;
+  /**
+   * An entry a staff pass opens: the names a pass may be bound to (`rider:<id>`, or the medium
+   * then `gate:<gateId>`). One unused pass at the station is spent in the same transaction, or
+   * the result is 'no-pass' and nothing is recorded.
+   */
+  passFor?: readonly [string] | readonly [string, string];
 }
 
 /** The receipt's device key: gates by their id, checkpoint devices apart from them. */
@@ -50,7 +56,9 @@ export type AdmissionResult =
   /** The same tap was committed before: these are the facts it committed then. */
   | { kind: 'duplicate'; first: CommittedAdmission }
   /** The tapId was used before for a different request: refused, never another tap's reply. */
-  | { kind: 'mismatch' };
+  | { kind: 'mismatch' }
+  /** The staff pass it needed was spent by another tap first: nothing was recorded. */
+  | { kind: 'no-pass' };
 
 /** The batch's own rows carry only ord and result; a retry's carry what its first committed. */
 interface ResultRow {
@@ -65,7 +73,7 @@ interface ResultRow {
 /** A duplicate carries what its first attempt committed; the gate edge makes the reply. */
 function toResult(item: Admission, row: ResultRow | undefined): AdmissionResult {
   if (!row) throw new Error('admit_taps returned no row for a tap');
-  if (row.result === 'mismatch') return { kind: 'mismatch' };
+  if (row.result === 'mismatch' || row.result === 'no-pass') return { kind: row.result };
   if (!row.result.startsWith('duplicate:')) return { kind: row.result as AdmissionKind };
   return {
     kind: 'duplicate',
@@ -105,7 +113,7 @@ export class AdmissionsRepository {
     let failed: Error | undefined;
     try {
       const r = await client.query<ResultRow>(
-        'SELECT * FROM admit_taps($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)',
+        'SELECT * FROM admit_taps($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)',
         [
           col((i) => i.stationId),
           col(receiptDevice),
@@ -125,6 +133,9 @@ export class AdmissionsRepository {
           col((i) => i.venueOnly === true),
           col((i) => i.fingerprint ?? null),
           remainingMs,
+          // Empty unless some tap needs a pass: the function skips the claims then.
+          items.some((i) => i.passFor) ? col((i) => i.passFor?.[0] ?? null) : [],
+          items.some((i) => i.passFor) ? col((i) => i.passFor?.[1] ?? null) : [],
           antiPassbackMs,
         ],
       );

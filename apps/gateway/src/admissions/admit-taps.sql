@@ -1,5 +1,6 @@
--- Admission of a batch of taps: receipts (idempotency), ride-code use (replay), journeys
--- (anti-passback) and check-ins, in one call: one round trip and one transaction per batch.
+-- Admission of a batch of taps: receipts (idempotency), staff passes, ride-code use (replay),
+-- journeys (anti-passback) and check-ins, in one call: one round trip and one transaction per
+-- batch.
 --
 -- This is the live source. Migrations apply a frozen copy of it (migrations/sql/), so a change
 -- here needs a new migration with a new copy; a unit test fails while they differ.
@@ -9,7 +10,10 @@
 --   stored result, or 'mismatch' when its request's fingerprint differs from the first one's;
 -- - a ride code opens at most one entry (ride_code_uses.jti);
 -- - an entry needs the traveller outside (journeys.traveller), for passback_ms;
--- - a tap's receipt carries its deadline; the fence below refuses to commit past it.
+-- - a tap's receipt carries its deadline; the fence below refuses to commit past it;
+-- - a staff pass opens at most one tap, and is spent in the transaction that records that tap
+--   (it comes back if the tap does not open, or its commit is voided); a tap that needed a pass
+--   and found none left ('no-pass') leaves nothing at all, so its retry is decided afresh.
 -- Callers guarantee no two items of one batch share a tap, a jti or a traveller.
 
 CREATE OR REPLACE FUNCTION admit_taps(
@@ -17,7 +21,8 @@ CREATE OR REPLACE FUNCTION admit_taps(
   modes text[], travellers text[], rider_ids uuid[], media text[], jtis text[],
   jti_expires_ms double precision[], check_in_ids uuid[], policy_versions text[],
   policy_hashes text[], person_keys bytea[], venue_only boolean[], fingerprints text[],
-  remaining_ms double precision[], passback_ms double precision)
+  remaining_ms double precision[], pass_first text[], pass_second text[],
+  passback_ms double precision)
 RETURNS TABLE (ord int, result text, decided_at timestamptz, mode text, check_in_id uuid, policy_version text)
 LANGUAGE plpgsql
 -- Every statement reaches a handful of rows by key. PL/pgSQL keeps each statement's plan for the
@@ -34,6 +39,12 @@ DECLARE
   lost int[];
   replayed int[] := '{}';
   blocked int[] := '{}';
+  no_pass int[] := '{}';
+  pass_ids uuid[] := '{}';
+  pass_people bytea[] := '{}';
+  wanted record;
+  claimed_id uuid;
+  claimed_person bytea;
 BEGIN
   SELECT array_agg(ROW(u.n::int - 1, u.s, u.d, u.g, u.t, to_timestamp(u.a / 1000), u.m, u.tr, u.r,
                        u.me, u.j, to_timestamp(u.je / 1000), u.c, u.pv, u.ph, u.pk, u.v, u.f,
@@ -53,6 +64,35 @@ BEGIN
   SELECT coalesce(array_agg(i.ord), '{}') INTO dup FROM unnest(input) i
     WHERE EXISTS (SELECT 1 FROM tap_receipts r
                    WHERE (r.station_id, r.gate_id, r.tap_id) = (i.station_id, i.device, i.tap_id));
+
+  -- 0b. Staff passes, for the entries a pass is to open. Each claims one unused pass bound to
+  --     one of its two names at its station (the rider or medium before the gate), in turn, so
+  --     two taps of the batch never share one; SKIP LOCKED passes over one another batch holds.
+  IF EXISTS (SELECT 1 FROM unnest(pass_first) AS w(b) WHERE w.b IS NOT NULL) THEN
+    FOR wanted IN
+      SELECT i.ord, i.station_id, i.gate_id, i.tap_id, i.at FROM unnest(input) i
+        WHERE pass_first[i.ord + 1] IS NOT NULL AND NOT i.venue_only AND i.mode = 'entry'
+          AND NOT i.ord = ANY(dup)
+        ORDER BY i.ord
+    LOOP
+      UPDATE staff_passes p SET used_at = wanted.at, used_tap = wanted.gate_id || '/' || wanted.tap_id
+        WHERE p.id = (SELECT s.id FROM staff_passes s
+                       WHERE s.station_id = wanted.station_id
+                         AND s.bound_to IN (pass_first[wanted.ord + 1], pass_second[wanted.ord + 1])
+                         AND s.used_at IS NULL AND s.expires_at > wanted.at AND s.issued_at <= wanted.at
+                       ORDER BY s.bound_kind DESC, s.expires_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+        RETURNING p.id, (SELECT v.person_key FROM staff_verifications v WHERE v.id = p.verification_id)
+        INTO claimed_id, claimed_person;
+      IF NOT FOUND THEN
+        no_pass := no_pass || wanted.ord;
+      ELSE
+        pass_ids[wanted.ord + 1] := claimed_id;
+        pass_people[wanted.ord + 1] := claimed_person;
+      END IF;
+    END LOOP;
+    -- From here on a tap without its pass is left alone, like a retry.
+    dup := dup || no_pass;
+  END IF;
 
   -- 1. Venue-only check-ins (checkpoint scans, desk registrations) have no code or journey to
   --    serialise a retry on, so their receipt is claimed first; its result is known already.
@@ -100,6 +140,12 @@ BEGIN
     END IF;
   END IF;
 
+  -- A pass claimed for an entry that did not open is still its holder's.
+  IF cardinality(pass_ids) > 0 AND cardinality(replayed || blocked) > 0 THEN
+    UPDATE staff_passes p SET used_at = NULL, used_tap = NULL
+      FROM unnest(replayed || blocked) AS o(ord) WHERE p.id = pass_ids[o.ord + 1];
+  END IF;
+
   -- 4. The other taps' receipts, each created with its result.
   IF any_entry OR any_exit THEN
     WITH ins AS (
@@ -129,11 +175,12 @@ BEGIN
     END IF;
   END IF;
 
-  -- 5. Check-ins: admitted entries and venue-only passes.
+  -- 5. Check-ins: admitted entries and venue-only passes. One a staff pass opened names the
+  --    person its verification was about, when it named one, so a trace by ID number finds it.
   INSERT INTO check_ins (id, checked_in_at, rider_id, medium, station_id, gate_id, tap_id,
                          policy_version, policy_hash, person_key)
     SELECT i.check_in_id, i.at, i.rider_id, i.medium, i.station_id, i.gate_id, i.tap_id,
-           i.policy_version, i.policy_hash, i.person_key
+           i.policy_version, i.policy_hash, coalesce(i.person_key, pass_people[i.ord + 1])
       FROM unnest(input) i
       WHERE (i.mode = 'entry' OR i.venue_only) AND NOT i.ord = ANY(dup)
         AND NOT i.ord = ANY(replayed) AND NOT i.ord = ANY(blocked);
@@ -153,7 +200,10 @@ BEGIN
                 WHEN i.ord = ANY(blocked) THEN 'already-inside' ELSE 'admitted' END,
            NULL::timestamptz, NULL::text, NULL::uuid, NULL::text
       FROM unnest(input) i WHERE NOT i.ord = ANY(dup);
-  IF cardinality(dup) > 0 THEN
+  RETURN QUERY
+    SELECT o.ord, 'no-pass', NULL::timestamptz, NULL::text, NULL::uuid, NULL::text
+      FROM unnest(no_pass) AS o(ord);
+  IF cardinality(dup) > cardinality(no_pass) THEN
     RETURN QUERY
       SELECT i.ord,
              CASE WHEN r.fingerprint IS NOT NULL AND r.fingerprint <> i.fingerprint THEN 'mismatch'
@@ -161,7 +211,7 @@ BEGIN
              r.created_at, r.mode, r.check_in_id, r.policy_version
         FROM unnest(input) i
         JOIN tap_receipts r ON (r.station_id, r.gate_id, r.tap_id) = (i.station_id, i.device, i.tap_id)
-        WHERE i.ord = ANY(dup);
+        WHERE i.ord = ANY(dup) AND NOT i.ord = ANY(no_pass);
   END IF;
 END
 $fn$;
@@ -182,8 +232,9 @@ END
 $fn$;
 
 -- What a commit that landed after its tap was answered leaves behind, released: the check-in is
--- kept but void with the reason, the ride code may be used again, the traveller is outside, and
--- the receipt is gone so the gate's retry is decided afresh. Returns the check-ins voided.
+-- kept but void with the reason, the ride code may be used again, the traveller is outside, a
+-- staff pass it spent is its holder's again, and the receipt is gone so the gate's retry is
+-- decided afresh. Returns the check-ins voided.
 CREATE OR REPLACE FUNCTION void_admissions(
   station_ids text[], devices text[], tap_ids text[], ats_ms double precision[],
   modes text[], travellers text[], jtis text[], check_in_ids uuid[], venue_only boolean[],
@@ -218,6 +269,12 @@ BEGIN
       AS k(traveller, station_id, at_ms, mode, venue_only)
     WHERE k.mode = 'entry' AND NOT k.venue_only AND j.traveller = k.traveller AND j.inside
       AND j.station_id = k.station_id AND j.changed_at = to_timestamp(k.at_ms / 1000);
+  -- Only this attempt's claim (its tap and time): a pass a later attempt claimed stays spent.
+  UPDATE staff_passes p SET used_at = NULL, used_tap = NULL
+    FROM unnest(station_ids, devices, tap_ids, ats_ms, modes, venue_only)
+      AS k(station_id, gate_id, tap_id, at_ms, mode, venue_only)
+    WHERE k.mode = 'entry' AND NOT k.venue_only AND p.used_tap = k.gate_id || '/' || k.tap_id
+      AND p.station_id = k.station_id AND p.used_at = to_timestamp(k.at_ms / 1000);
   RETURN voided;
 END
 $fn$;

@@ -1,7 +1,6 @@
 import pino from 'pino';
-import { UNAVAILABLE, isUnavailable, type RuleVersion, type Unavailable } from '@app/decision';
+import { UNAVAILABLE, type RuleVersion, type Unavailable } from '@app/decision';
 import { fixedClock } from '../common/clock';
-import type { PassesRepository } from '../staff/passes.repository';
 import { CardLookupService, type TapPlace } from './card-lookup.service';
 import type { CardStatus, CardsRepository, PlaceKey, TicketStatus } from './cards.repository';
 import type { RiderFacts, RiderFactsService } from '../riders/rider-facts.service';
@@ -43,31 +42,6 @@ class FakeCards {
   }
 }
 
-/** Staff passes in memory: one unused pass per bound medium or gate, claimed at most once. */
-class FakePasses {
-  readonly unused = new Map<string, string>();
-  readonly claims: { stationId: string; boundTo: string[]; at: number; tap: string }[] = [];
-  readonly released: string[] = [];
-  down = false;
-  claim(stationId: string, boundTo: string[], at: Date, tap: string): Promise<string | null> {
-    this.claims.push({ stationId, boundTo, at: at.getTime(), tap });
-    if (this.down) return Promise.reject(new Error('connection refused'));
-    for (const b of boundTo) {
-      const id = this.unused.get(b);
-      if (id !== undefined) {
-        this.unused.delete(b);
-        return Promise.resolve(id);
-      }
-    }
-    return Promise.resolve(null);
-  }
-  release(id: string): Promise<void> {
-    if (this.down) return Promise.reject(new Error('connection refused'));
-    this.released.push(id);
-    return Promise.resolve();
-  }
-}
-
 /** A rider's facts as RiderFactsService would give them, and what it was asked. */
 class FakeRiders {
   answer: RiderFacts | Unavailable = { kind: 'rider', authorized: true, health: null };
@@ -81,15 +55,13 @@ class FakeRiders {
 function setup() {
   const clock = fixedClock(T0);
   const repo = new FakeCards();
-  const passes = new FakePasses();
   const riders = new FakeRiders();
   const lookups = new CardLookupService(
     repo as unknown as CardsRepository,
-    passes as unknown as PassesRepository,
     riders as unknown as RiderFactsService,
     pino({ level: 'silent' }),
   );
-  return { clock, repo, passes, riders, lookups };
+  return { clock, repo, riders, lookups };
 }
 
 describe('CardLookupService: cards at the gate', () => {
@@ -99,14 +71,16 @@ describe('CardLookupService: cards at the gate', () => {
   const tapCard = (no: string, mode: 'entry' | 'exit' = 'entry', at = AT) =>
     s.lookups.card(no, mode, RULES, s.clock.now(), at);
 
-  it('refuses a blocked card without asking for its rider or claiming a pass', async () => {
+  it('refuses a blocked card without asking for its rider or naming a pass', async () => {
     s.repo.cards.set('C1', card({ blocked: true, riderId: 'r1', hasPass: true }));
-    await expect(tapCard('C1')).resolves.toMatchObject({
+    await expect(tapCard('C1')).resolves.toEqual({
       facts: { kind: 'rejected', reason: 'CARD_BLOCKED' },
       traveller: 'card:C1',
       riderId: null,
+      medium: 'card:C1',
+      jti: null,
     });
-    expect({ riders: s.riders.asked, claims: s.passes.claims }).toEqual({ riders: [], claims: [] });
+    expect(s.riders.asked).toEqual([]);
   });
 
   it("answers a linked card with its rider's facts, within the tap's deadline", async () => {
@@ -146,53 +120,33 @@ describe('CardLookupService: cards at the gate', () => {
     });
   });
 
-  it("claims a staff pass on entry, bound to the card or the gate, and clears the card's rider", async () => {
+  it("a staff pass on entry, bound to the card or the gate, clears the card's rider", async () => {
     s.repo.cards.set('C1', card({ riderId: 'r1', hasPass: true }));
-    s.passes.unused.set('gate:G07', 'pass-1');
     await expect(tapCard('C1')).resolves.toEqual({
       facts: { kind: 'cleared' },
       traveller: 'rider:r1',
       riderId: 'r1',
       medium: 'card:C1',
       jti: null,
-      passId: 'pass-1',
+      passFor: ['card:C1', 'gate:G07'],
     });
-    expect(s.passes.claims).toEqual([
-      { stationId: 'S0312', boundTo: ['card:C1', 'gate:G07'], at: T0, tap: 'G07/tap-00000001' },
-    ]);
     // A pass clears the rider without a health lookup.
     expect(s.riders.asked).toEqual([]);
   });
 
-  it('claims no pass on exit', async () => {
+  it('names no pass on exit', async () => {
     s.repo.cards.set('C1', card({ hasPass: true }));
-    s.passes.unused.set('card:C1', 'pass-1');
-    await expect(tapCard('C1', 'exit')).resolves.toMatchObject({ facts: { kind: 'venue-check' } });
-    expect(s.passes.claims).toEqual([]);
+    const r = await tapCard('C1', 'exit');
+    expect(r).toMatchObject({ facts: { kind: 'venue-check' } });
+    expect(r).not.toHaveProperty('passFor');
   });
 
-  it('falls back to the rider when another tap took the pass first', async () => {
+  it('falls back to the rider when another tap spent the pass first', async () => {
     s.repo.cards.set('C1', card({ riderId: 'r1', hasPass: true }));
-    await expect(tapCard('C1')).resolves.toMatchObject({ facts: { kind: 'rider' } });
-    expect(s.passes.claims).toHaveLength(1);
+    const r = await tapCard('C1', 'entry', { ...AT, passGone: true });
+    expect(r).toMatchObject({ facts: { kind: 'rider' }, riderId: 'r1' });
+    expect(r).not.toHaveProperty('passFor');
     expect(s.riders.asked).toHaveLength(1);
-  });
-
-  it('answers Unavailable when the claim fails, rather than guess', async () => {
-    s.repo.cards.set('C1', card({ hasPass: true }));
-    s.passes.down = true;
-    await expect(tapCard('C1')).resolves.toEqual(UNAVAILABLE);
-  });
-
-  it('a probe looks at a pass and claims nothing', async () => {
-    s.repo.cards.set('C1', card({ hasPass: true }));
-    s.passes.unused.set('card:C1', 'pass-1');
-    const r = await tapCard('C1', 'entry', { ...AT, probe: true });
-    expect(r).toMatchObject({ facts: { kind: 'cleared' } });
-    expect(s.passes.claims).toEqual([]);
-    if (isUnavailable(r) || r.passId === undefined) throw new Error('no pass');
-    await s.lookups.settle(r.passId, false);
-    expect(s.passes.released).toEqual([]);
   });
 
   it('answers every tap of a failed batch with Unavailable', async () => {
@@ -276,39 +230,29 @@ describe('CardLookupService: tickets at the gate', () => {
 
   it('an exit is a venue check, whatever the ticket', async () => {
     s.repo.tickets.set('D1', { ...dayTicket(T0), hasPass: true });
-    await expect(tapTicket('day-ticket', 'D1', 'exit')).resolves.toMatchObject({
-      facts: { kind: 'venue-check' },
-    });
-    expect(s.passes.claims).toEqual([]);
+    const r = await tapTicket('day-ticket', 'D1', 'exit');
+    expect(r).toMatchObject({ facts: { kind: 'venue-check' } });
+    expect(r).not.toHaveProperty('passFor');
   });
 
   it('a staff pass for the ticket or the gate clears it', async () => {
     s.repo.tickets.set('S1', ticket({ hasPass: true }));
-    s.passes.unused.set('ticket:S1', 'pass-9');
     await expect(tapTicket('single-journey', 'S1')).resolves.toMatchObject({
       facts: { kind: 'cleared' },
-      passId: 'pass-9',
+      passFor: ['ticket:S1', 'gate:G07'],
     });
-    expect(s.passes.claims[0].boundTo).toEqual(['ticket:S1', 'gate:G07']);
-  });
-});
-
-describe('CardLookupService.settle: a claimed pass stays used only if the tap opened', () => {
-  let s: ReturnType<typeof setup>;
-  beforeEach(() => (s = setup()));
-
-  it('keeps the pass of a tap that opened', async () => {
-    await s.lookups.settle('pass-1', true);
-    expect(s.passes.released).toEqual([]);
   });
 
-  it('releases the pass of a tap that did not open', async () => {
-    await s.lookups.settle('pass-1', false);
-    expect(s.passes.released).toEqual(['pass-1']);
-  });
-
-  it('never throws when the release fails: the tap has been answered', async () => {
-    s.passes.down = true;
-    await expect(s.lookups.settle('pass-1', false)).resolves.toBeUndefined();
+  it('a ticket whose pass another tap spent first is a venue check', async () => {
+    s.repo.tickets.set('S1', ticket({ hasPass: true }));
+    const r = await s.lookups.ticket(
+      { kind: 'single-journey', ticketNo: 'S1' },
+      'entry',
+      RULES,
+      s.clock.now(),
+      { ...AT, passGone: true },
+    );
+    expect(r).toMatchObject({ facts: { kind: 'venue-check' } });
+    expect(r).not.toHaveProperty('passFor');
   });
 });

@@ -10,7 +10,6 @@ import type { GateCredential } from '@app/protocol';
 import { BatchLoader } from '../common/batch-loader';
 import type { Logger } from '../common/logger';
 import { LOGGER } from '../common/tokens';
-import { PassesRepository } from '../staff/passes.repository';
 import {
   CardsRepository,
   type CardStatus,
@@ -26,22 +25,19 @@ export interface TapPlace {
   tapId: string;
   /** The tap's deadline on performance.now(): a health lookup never waits past it. */
   deadlineMs?: number;
-  /** A probe: a staff pass that would be claimed is only looked at, never claimed. */
-  probe?: boolean;
+  /** The staff pass the lookup saw was spent by another tap first: decide without it. */
+  passGone?: boolean;
 }
 
-/** The pass id a probe "claims": no pass has it. */
-const PROBE_PASS = '';
-
-/** Same shape as the tap service's established facts, plus a claimed staff pass. */
+/** Same shape as the tap service's established facts, plus the staff pass that clears it. */
 export interface MediumFacts {
   facts: CredentialFacts;
   traveller: string | null;
   riderId: string | null;
   medium: string | null;
   jti: null;
-  /** A staff pass claimed for this tap; released unless the tap opens. */
-  passId?: string;
+  /** Cleared by a staff pass bound to one of these: the admission spends it, or refuses. */
+  passFor?: readonly [string, string];
 }
 
 type TicketCredential = Extract<
@@ -59,7 +55,7 @@ function placeOf(key: string): PlaceKey {
 
 /**
  * Cards and tickets at the gate. Every tap's status comes from one batched, indexed query per
- * event-loop turn; a staff pass is claimed (a write) only when that query saw one.
+ * event-loop turn. A staff pass that query saw clears the tap; the admission spends it.
  */
 @Injectable()
 export class CardLookupService {
@@ -68,7 +64,6 @@ export class CardLookupService {
 
   constructor(
     repo: CardsRepository,
-    private readonly passes: PassesRepository,
     private readonly riders: RiderFactsService,
     @Inject(LOGGER) private readonly log: Logger,
   ) {
@@ -103,18 +98,12 @@ export class CardLookupService {
     const medium = `card:${cardNo}`;
     const plain = { traveller: medium, riderId: null, medium, jti: null } as const;
     if (s.blocked) return { facts: { kind: 'rejected', reason: 'CARD_BLOCKED' }, ...plain };
-    if (mode === 'entry' && s.hasPass) {
-      const claimed = await this.claim(at, [medium, `gate:${at.gateId}`], now);
-      if (isUnavailable(claimed)) return claimed;
-      if (claimed.passId !== null)
-        return {
-          facts: { kind: 'cleared' },
-          ...(s.riderId
-            ? { ...plain, traveller: `rider:${s.riderId}`, riderId: s.riderId }
-            : plain),
-          passId: claimed.passId,
-        };
-    }
+    if (mode === 'entry' && s.hasPass && at.passGone !== true)
+      return {
+        facts: { kind: 'cleared' },
+        ...(s.riderId ? { ...plain, traveller: `rider:${s.riderId}`, riderId: s.riderId } : plain),
+        passFor: [medium, `gate:${at.gateId}`],
+      };
     if (s.riderId !== null) {
       const facts = await this.riders.of(s.riderId, mode, rules, at.deadlineMs);
       if (isUnavailable(facts)) return facts;
@@ -156,70 +145,8 @@ export class CardLookupService {
       now < s.clearedAt + windowMs
     )
       return { facts: { kind: 'cleared' }, ...base };
-    if (s.hasPass) {
-      const claimed = await this.claim(at, [bound, `gate:${at.gateId}`], now);
-      if (isUnavailable(claimed)) return claimed;
-      if (claimed.passId !== null)
-        return { facts: { kind: 'cleared' }, ...base, passId: claimed.passId };
-    }
+    if (s.hasPass && at.passGone !== true)
+      return { facts: { kind: 'cleared' }, ...base, passFor: [bound, `gate:${at.gateId}`] };
     return { facts: { kind: 'venue-check' }, ...base };
-  }
-
-  /**
-   * A ride code the rules send to staff: the rider's own one-time pass (`rider:<id>`) at this
-   * station, claimed for this tap (`passId` null when there is none). Only taps that would not open
-   * ask, so a tap that opens pays no extra query.
-   */
-  async riderPass(
-    riderId: string,
-    at: TapPlace,
-    now: number,
-  ): Promise<{ passId: string | null } | Unavailable> {
-    return this.claim(at, [`rider:${riderId}`], now);
-  }
-
-  /**
-   * Whom the claimed pass's verification was about (keyed hash), for the check-in; null when it
-   * named no one, or when that cannot be read (the entry is still recorded, by its medium).
-   */
-  async passPerson(passId: string): Promise<Buffer | null> {
-    if (passId === PROBE_PASS) return null;
-    try {
-      return await this.passes.personKeyOf(passId);
-    } catch (e) {
-      this.log.warn({ err: (e as Error).message }, 'staff pass evidence not read');
-      return null;
-    }
-  }
-
-  /** After the tap: a claimed pass stays used only if the tap opened. */
-  async settle(passId: string, opened: boolean): Promise<void> {
-    if (opened || passId === PROBE_PASS) return;
-    try {
-      await this.passes.release(passId);
-    } catch (e) {
-      this.log.warn({ err: (e as Error).message, passId }, 'could not release a staff pass');
-    }
-  }
-
-  private async claim(
-    at: TapPlace,
-    boundTo: string[],
-    now: number,
-  ): Promise<{ passId: string | null } | Unavailable> {
-    // The lookup saw a usable pass; a probe answers as if claimed, and claims nothing.
-    if (at.probe === true) return { passId: PROBE_PASS };
-    try {
-      const passId = await this.passes.claim(
-        at.stationId,
-        boundTo,
-        new Date(now),
-        `${at.gateId}/${at.tapId}`,
-      );
-      return { passId };
-    } catch (e) {
-      this.log.warn({ err: (e as Error).message }, 'staff pass claim failed');
-      return UNAVAILABLE;
-    }
   }
 }

@@ -106,7 +106,7 @@ export class CheckpointService implements OnApplicationBootstrap, OnModuleDestro
     if (decision.outcome !== 'open' || est.person === null)
       return this.gates.done(req, turn, decisionReply(ctx, decision));
 
-    const { out } = await this.gates.admit(turn, {
+    const out = await this.gates.admit(turn, {
       stationId: req.stationId,
       gateId: req.deviceId,
       tapId: req.tapId,

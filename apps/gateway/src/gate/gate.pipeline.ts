@@ -98,13 +98,21 @@ export class GatePipeline {
   }
 
   /** Commits an open decision; the reply is what PostgreSQL committed, in time or not. */
-  async admit(turn: Turn, admission: Admission): Promise<{ out: GateReply; opened: boolean }> {
+  async admit(turn: Turn, admission: Admission): Promise<GateReply> {
+    // Only a tap that needs a staff pass can find it gone.
+    return (await this.admitWithPass(turn, admission)) ?? this.unavailable(turn);
+  }
+
+  /**
+   * Commits an open decision that `admission.passFor` names a staff pass for, spent in the same
+   * transaction. Null when another tap spent that pass first: nothing was recorded, and the
+   * caller decides the tap again without it.
+   */
+  async admitWithPass(turn: Turn, admission: Admission): Promise<GateReply | null> {
     const result = await this.admissions.submit(admission, turn.deadlineMs);
-    if (result.kind === 'unavailable') return { out: this.unavailable(turn), opened: false };
-    return {
-      out: admissionReply(admission, result, (id) => this.rules.hashOf(id)),
-      opened: result.kind === 'admitted',
-    };
+    if (result.kind === 'unavailable') return this.unavailable(turn);
+    if (result.kind === 'no-pass') return null;
+    return admissionReply(admission, result, (id) => this.rules.hashOf(id));
   }
 
   /** No record could be made or read in time: staff, not the gate, let this rider in. */

@@ -61,7 +61,8 @@ export function malformedReply(tapId: string | undefined, now: number): GateRepl
  */
 export function admissionReply(
   a: Admission,
-  result: AdmissionResult,
+  /** A tap whose staff pass was gone was never recorded: its caller decides it again. */
+  result: Exclude<AdmissionResult, { kind: 'no-pass' }>,
   hashOf: (versionId: string) => string | null,
 ): GateReply {
   if (result.kind === 'duplicate')

@@ -23,18 +23,25 @@ import { TapService } from './tap.service';
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 /** The tap pipeline with in-memory fakes: rules, codes, rider facts, the commit, the clock. */
-function pipeline(opts: { commit?: (a: Admission) => AdmissionResult } = {}) {
+function pipeline(
+  opts: {
+    commit?: (a: Admission) => AdmissionResult;
+    riderFacts?: ReturnType<typeof riderFacts>;
+  } = {},
+) {
   const v1: RuleVersion = ruleVersion({ id: 'v1' });
   const hashes: Record<string, string> = { v1: 'hash-v1', v0: 'hash-v0' };
   const submitted: Admission[] = [];
-  const claimedFor: { probe?: boolean }[] = [];
+  const lookedUp: { passGone?: boolean }[] = [];
   const rules = {
     forTap: () => ({ rules: v1, hash: hashes.v1 }),
     hashOf: (id: string) => hashes[id] ?? null,
   } as unknown as RulesService;
   const shadow = { observe: () => undefined } as unknown as RuleShadowService;
+  const verified: string[] = [];
   const rideCodes = {
     verify: (code: string) =>
+      verified.push(code) &&
       Promise.resolve(
         code === 'good'
           ? {
@@ -51,20 +58,26 @@ function pipeline(opts: { commit?: (a: Admission) => AdmissionResult } = {}) {
     },
   } as unknown as AdmissionBatcher;
   const cardLookup = {
-    card: (_no: string, _mode: string, _r: RuleVersion, _now: number, at: { probe?: boolean }) => {
-      claimedFor.push(at);
-      return Promise.resolve({
-        facts: { kind: 'cleared' },
-        traveller: 'card:C1',
-        riderId: null,
-        medium: 'card:C1',
-        jti: null,
-        passId: at.probe === true ? '' : 'pass-1',
-      });
+    // Card C1 is linked to rider r1 and has a staff pass at the gate, until another tap spends it.
+    card: (
+      _no: string,
+      _mode: string,
+      _r: RuleVersion,
+      _now: number,
+      at: { passGone?: boolean },
+    ) => {
+      lookedUp.push(at);
+      const who = { traveller: 'rider:r1', riderId: 'r1', medium: 'card:C1', jti: null };
+      return Promise.resolve(
+        at.passGone === true
+          ? { facts: riderFacts(), ...who }
+          : { facts: { kind: 'cleared' }, ...who, passFor: ['card:C1', 'gate:G01'] },
+      );
     },
-    settle: () => Promise.resolve(),
   } as unknown as CardLookupService;
-  const riders = { of: () => Promise.resolve(riderFacts()) } as unknown as RiderFactsService;
+  const riders = {
+    of: () => Promise.resolve(opts.riderFacts ?? riderFacts()),
+  } as unknown as RiderFactsService;
   const idempotency = new IdempotencyCache({ idempotencyWindowMinutes: 10 });
   const gates = new GatePipeline(
     rules,
@@ -77,7 +90,7 @@ function pipeline(opts: { commit?: (a: Admission) => AdmissionResult } = {}) {
     manualTimer(),
   );
   const service = new TapService(gates, shadow, rideCodes, cardLookup, riders);
-  return { service, submitted, claimedFor, close: () => idempotency.onModuleDestroy() };
+  return { service, submitted, lookedUp, verified, close: () => idempotency.onModuleDestroy() };
 }
 
 const tap = (over: Partial<TapRequest> = {}): TapRequest => ({
@@ -127,14 +140,15 @@ describe('TapService (the tap pipeline) with in-memory fakes', () => {
     p.close();
   });
 
-  it('a probe decides like the tap, commits nothing, claims no pass and remembers no reply', async () => {
+  it('a probe decides like the tap, commits nothing, spends no pass and remembers no reply', async () => {
     const p = pipeline();
     const probed = await p.service.probe(tap(), performance.now());
     expect(probed).toMatchObject({ outcome: 'open', checkInId: null, policyHash: 'hash-v1' });
     const card = tap({ tapId: 'tap-00000002', credential: { kind: 'card', cardNo: 'C1' } });
     expect(await p.service.probe(card, performance.now())).toMatchObject({ outcome: 'open' });
+    // A staff pass is spent only by an admission, and a probe submits none.
     expect(p.submitted).toEqual([]);
-    expect(p.claimedFor.map((at) => at.probe)).toEqual([true]);
+    expect(p.lookedUp).toHaveLength(1);
     // The same tapId as a real tap is decided afresh and committed.
     const real = await p.service.handle(tap(), performance.now());
     expect(real.checkInId).toEqual(expect.any(String));
@@ -149,6 +163,55 @@ describe('TapService (the tap pipeline) with in-memory fakes', () => {
       performance.now(),
     );
     expect(r).toMatchObject({ outcome: 'deny', reasons: ['CODE_INVALID'] });
+    p.close();
+  });
+
+  const cardTap = () => tap({ credential: { kind: 'card', cardNo: 'C1' } });
+
+  it('a card cleared by a staff pass asks the admission to spend it, by the card or the gate', async () => {
+    const p = pipeline();
+    expect(await p.service.handle(cardTap(), performance.now())).toMatchObject({
+      outcome: 'open',
+    });
+    expect(p.submitted.map((a) => a.passFor)).toEqual([['card:C1', 'gate:G01']]);
+    p.close();
+  });
+
+  it('a card whose pass another tap spent first is decided again without it, by its rider', async () => {
+    const p = pipeline({ commit: (a) => (a.passFor ? { kind: 'no-pass' } : { kind: 'admitted' }) });
+    const r = await p.service.handle(cardTap(), performance.now());
+    expect(r).toMatchObject({ outcome: 'open', checkInId: p.submitted[1]?.checkInId });
+    expect(p.lookedUp.map((at) => at.passGone)).toEqual([false, true]);
+    expect(p.submitted.map((a) => a.passFor)).toEqual([['card:C1', 'gate:G01'], undefined]);
+    p.close();
+  });
+
+  it("a ride code sent to staff asks for the rider's own pass; without one, staff it is", async () => {
+    const p = pipeline({
+      riderFacts: riderFacts({ authorized: false }),
+      commit: (a) => (a.passFor ? { kind: 'no-pass' } : { kind: 'admitted' }),
+    });
+    const r = await p.service.handle(tap(), performance.now());
+    expect(r).toMatchObject({ outcome: 'see-staff', reasons: ['NOT_AUTHORIZED'], checkInId: null });
+    expect(p.submitted.map((a) => [a.passFor, a.jti])).toEqual([[['rider:r1'], 'j1']]);
+    // The reply it had before asking stands: the code is not checked twice.
+    expect(p.verified).toEqual(['good']);
+    p.close();
+  });
+
+  it("a ride code sent to staff opens on the rider's pass, spent in its admission", async () => {
+    const p = pipeline({ riderFacts: riderFacts({ authorized: false }) });
+    const r = await p.service.handle(tap(), performance.now());
+    expect(r).toMatchObject({ outcome: 'open', checkInId: p.submitted[0].checkInId });
+    expect(p.submitted.map((a) => a.passFor)).toEqual([['rider:r1']]);
+    p.close();
+  });
+
+  it('a ride code sent to staff for a reason a pass does not clear never asks for one', async () => {
+    const p = pipeline({ riderFacts: riderFacts({ authorized: false }) });
+    const r = await p.service.handle(tap({ temperatureC: 39.1 }), performance.now());
+    expect(r.outcome).not.toBe('open');
+    expect(p.submitted).toEqual([]);
     p.close();
   });
 });

@@ -22,8 +22,8 @@ interface Established {
   riderId: string | null;
   medium: string | null;
   jti: { id: string; expiresAt: number } | null;
-  /** A staff one-time pass this tap claimed; it stays used only if the tap opens. */
-  passId?: string;
+  /** Cleared by a staff one-time pass bound to one of these; the admission spends it. */
+  passFor?: readonly [string] | readonly [string, string];
 }
 
 const UNKNOWN_PERSON = { traveller: null, riderId: null, medium: null, jti: null };
@@ -60,53 +60,64 @@ export class TapService {
     return this.pipeline.once(req, arrivedAtMs, (turn) => this.decideTap(req, turn, true));
   }
 
-  private async decideTap(req: TapRequest, turn: Turn, probe = false): Promise<GateReply> {
+  /**
+   * `passGone`: the staff pass this tap's lookup saw was spent by another tap before this one was
+   * recorded; the tap is decided again without it.
+   */
+  private async decideTap(
+    req: TapRequest,
+    turn: Turn,
+    probe = false,
+    passGone = false,
+  ): Promise<GateReply> {
     const { rules, now, ctx } = turn;
     const at = {
       stationId: req.stationId,
       gateId: req.gateId,
       tapId: req.tapId,
       deadlineMs: turn.deadlineMs,
-      probe,
+      passGone,
     };
     let est = await this.establish(req.credential, req.mode, rules, now, at);
     if (isUnavailable(est)) return this.pipeline.done(req, turn, this.pipeline.unavailable(turn));
     let decision = decide({ ...decisionInput(req, rules, now), credential: est.facts });
     if (probe)
       return this.pipeline.done(req, turn, decisionReply(ctx, decision), undefined, 'probe');
-    // Sent to staff, who may already have cleared this rider at this station: their pass.
+    // Shadow rollout: the same facts under scheduled versions, counted in memory only.
+    if (!passGone)
+      this.shadow.observe(
+        req.stationId,
+        { ...decisionInput(req, rules, now), credential: est.facts },
+        decision,
+      );
+    // Sent to staff, who may already have cleared this rider at this station: a pass of theirs
+    // opens it if one is left when the tap is recorded; otherwise this reply stands.
+    let withoutPass: GateReply | undefined;
     if (
+      !passGone &&
       decision.outcome === 'see-staff' &&
       req.mode === 'entry' &&
       req.credential.kind === 'ride-code' &&
       est.riderId !== null
     ) {
-      const claimed = await this.cardLookup.riderPass(est.riderId, at, now);
-      if (isUnavailable(claimed))
-        return this.pipeline.done(req, turn, this.pipeline.unavailable(turn));
-      if (claimed.passId !== null) {
-        est = { ...est, facts: { kind: 'cleared' }, passId: claimed.passId };
-        decision = decide({ ...decisionInput(req, rules, now), credential: est.facts });
+      const cleared = decide({
+        ...decisionInput(req, rules, now),
+        credential: { kind: 'cleared' },
+      });
+      if (cleared.outcome === 'open') {
+        withoutPass = decisionReply(ctx, decision);
+        est = { ...est, facts: { kind: 'cleared' }, passFor: [`rider:${est.riderId}`] };
+        decision = cleared;
       }
     }
     const established = performance.now();
-    // Shadow rollout: the same facts under scheduled versions, counted in memory only.
-    this.shadow.observe(
-      req.stationId,
-      { ...decisionInput(req, rules, now), credential: est.facts },
-      decision,
-    );
 
     let out: GateReply;
-    let opened = false;
     let commitMs: number | undefined;
     if (decision.outcome !== 'open' || est.traveller === null) {
       out = decisionReply(ctx, decision);
     } else {
-      // A staff pass opened it: the check-in names the person its verification was about.
-      const personKey =
-        est.passId !== undefined ? await this.cardLookup.passPerson(est.passId) : null;
-      ({ out, opened } = await this.pipeline.admit(turn, {
+      const admission = {
         stationId: req.stationId,
         gateId: req.gateId,
         tapId: req.tapId,
@@ -120,12 +131,22 @@ export class TapService {
         decidedAt: now,
         policyVersion: rules.id,
         policyHash: turn.hash,
-        personKey,
         fingerprint: turn.fingerprint,
-      }));
+      };
+      if (est.passFor === undefined) out = await this.pipeline.admit(turn, admission);
+      else {
+        const passed = await this.pipeline.admitWithPass(turn, {
+          ...admission,
+          passFor: est.passFor,
+        });
+        if (passed !== null) out = passed;
+        // Another tap spent the pass first: the rider's own reply stands; a card or ticket is
+        // decided again as if the pass had never been seen.
+        else if (withoutPass !== undefined) out = withoutPass;
+        else return this.decideTap(req, turn, false, true);
+      }
       commitMs = performance.now() - established;
     }
-    if (est.passId !== undefined) await this.cardLookup.settle(est.passId, opened);
     return this.pipeline.done(req, turn, out, {
       establishMs: established - turn.started,
       commitMs,

@@ -5,6 +5,8 @@ import { StaffVerificationEntity } from './staff-verification.entity';
 @Entity('staff_passes')
 @Index('staff_passes_open', ['stationId', 'boundTo', 'expiresAt'], { where: 'used_at IS NULL' })
 @Index('staff_passes_issued', ['issuedAt'])
+// A voided admission gives back the pass its tap spent.
+@Index('staff_passes_used_tap', ['usedTap'], { where: 'used_tap IS NOT NULL' })
 @Index('staff_passes_one_per_verification', ['verificationId'], { unique: true })
 @Check('staff_passes_bound_kind_check', `bound_kind IN ('medium', 'gate', 'rider')`)
 // NOT VALID in the migration: passes issued before verifications existed keep their null.
