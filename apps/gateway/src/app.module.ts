@@ -61,7 +61,7 @@ import { NetworkDirectory } from './network/network.directory';
 import { NetworkRepository } from './network/network.repository';
 import { NetworkService } from './network/network.service';
 import { OpsController } from './ops/ops.controller';
-import { httpLogParams } from './ops/http-log';
+import { nestLogParams } from './ops/http-log';
 import { MetricSourcesWiring } from './metric-sources';
 import { ShutdownState } from './ops/shutdown-state';
 import { RideCodeService } from './ride-code/ride-code.service';
@@ -108,7 +108,7 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [
-        LoggerModule.forRoot(httpLogParams(r.logger)),
+        LoggerModule.forRoot(nestLogParams(r.logger)),
         ThrottlerModule.forRoot({
           throttlers: [{ ttl: 60_000, limit: r.config.riderRequestsPerMinute }],
           errorMessage: `too many requests: at most ${r.config.riderRequestsPerMinute} a minute; retry after the seconds in Retry-After`,

@@ -18,6 +18,7 @@ import { createLogger, type Logger } from './common/logger';
 import { openDatabase } from './database';
 import { natsSecurityOptions } from './nats-auth';
 import { GateTransport, inboxReplyPolicy } from './gate/gate.transport';
+import { accessLog } from './ops/http-log';
 import { Metrics } from './ops/metrics';
 import { mountConsole } from './feed/console.static';
 import { startAdminServer } from './ops/admin-server';
@@ -167,6 +168,7 @@ export async function startGateway(
     { bufferLogs: true, bodyParser: false },
   );
   app.useLogger(app.get(NestPinoLogger));
+  app.use(accessLog(logger));
   // Security headers on every answer, no X-Powered-By; the consoles set a stricter CSP of their own.
   app.use(helmet(API_HELMET));
   app.useBodyParser('json', { limit: '16kb' });
