@@ -1,12 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
-import { runMigrations } from '@app/persistence';
 import {
   AdmissionsRepository,
   type Admission,
 } from '../../apps/gateway/src/admissions/admissions.repository';
-import { testDatabaseUrl, uniqueId } from '../support/db';
-import { ensureTodaysPartitions } from '../support/partitions';
+import { admissionsOnTestDatabase, riderEntry } from '../support/admissions';
+import { uniqueId } from '../support/db';
 
 /** Staff passes in admit_taps: spent by the transaction that records the tap they open. */
 describe('admit_taps staff passes', () => {
@@ -15,11 +14,7 @@ describe('admit_taps staff passes', () => {
   const passback = 3_600_000;
 
   beforeAll(async () => {
-    await runMigrations(testDatabaseUrl());
-    pool = new Pool({ connectionString: testDatabaseUrl(), max: 2 });
-    // These check-ins are recorded at the current time, as a gateway's would be.
-    await ensureTodaysPartitions(pool);
-    repo = new AdmissionsRepository(pool, pool);
+    ({ pool, repo } = await admissionsOnTestDatabase());
   });
 
   afterAll(async () => {
@@ -75,31 +70,21 @@ describe('admit_taps staff passes', () => {
   };
   const NOTHING = { receipts: 0, codes: 0, journeys: 0, checkIns: 0 };
 
-  const riderEntry = (stationId: string, over: Partial<Admission> = {}): Admission => {
+  /** A rider's entry that their own staff pass is to open. */
+  const passEntry = (stationId: string, over: Partial<Admission> = {}): Admission => {
     const riderId = randomUUID();
-    return {
-      stationId,
-      gateId: 'G1',
-      tapId: uniqueId('tap'),
-      mode: 'entry',
+    return riderEntry(stationId, {
       traveller: `rider:${riderId}`,
       riderId,
-      medium: null,
-      jti: randomUUID(),
-      jtiExpiresAt: Date.now() + 60_000,
-      checkInId: randomUUID(),
-      decidedAt: Date.now(),
-      policyVersion: 'sh-2022-01-01',
-      policyHash: 'test',
       fingerprint: 'request-a',
       passFor: [`rider:${riderId}`],
       ...over,
-    };
+    });
   };
 
   it('spends the pass with the tap it opens, and the check-in names whom its verification was about', async () => {
     const station = uniqueId('S');
-    const a = riderEntry(station);
+    const a = passEntry(station);
     const person = randomBytes(32);
     const id = await issue(station, a.passFor?.[0] ?? '', person);
     expect(await repo.commit([a], passback)).toEqual([{ kind: 'admitted' }]);
@@ -113,7 +98,7 @@ describe('admit_taps staff passes', () => {
 
   it('no pass left: no-pass, and nothing at all is recorded, so a retry is decided afresh', async () => {
     const station = uniqueId('S');
-    const a = riderEntry(station);
+    const a = passEntry(station);
     expect(await repo.commit([a], passback)).toEqual([{ kind: 'no-pass' }]);
     expect(await traces(a)).toEqual(NOTHING);
     // The same tap, decided again without a pass (staff cleared nothing): it is a new decision.
@@ -125,8 +110,8 @@ describe('admit_taps staff passes', () => {
   it('one pass, two taps of one batch: the first opens, the second finds it spent', async () => {
     const station = uniqueId('S');
     const id = await issue(station, 'gate:G1');
-    const first = riderEntry(station, { medium: 'card:C1', passFor: ['card:C1', 'gate:G1'] });
-    const second = riderEntry(station, { medium: 'card:C2', passFor: ['card:C2', 'gate:G1'] });
+    const first = passEntry(station, { medium: 'card:C1', passFor: ['card:C1', 'gate:G1'] });
+    const second = passEntry(station, { medium: 'card:C2', passFor: ['card:C2', 'gate:G1'] });
     expect(await repo.commit([first, second], passback)).toEqual([
       { kind: 'admitted' },
       { kind: 'no-pass' },
@@ -139,17 +124,17 @@ describe('admit_taps staff passes', () => {
     const station = uniqueId('S');
     const atGate = await issue(station, 'gate:G1');
     const forCard = await issue(station, 'card:C9');
-    const a = riderEntry(station, { medium: 'card:C9', passFor: ['card:C9', 'gate:G1'] });
+    const a = passEntry(station, { medium: 'card:C9', passFor: ['card:C9', 'gate:G1'] });
     expect(await repo.commit([a], passback)).toEqual([{ kind: 'admitted' }]);
     expect([await pass(forCard), await pass(atGate)]).toEqual([`G1/${a.tapId}`, null]);
   });
 
   it('an entry that did not open (already inside) gives its pass back', async () => {
     const station = uniqueId('S');
-    const inside = riderEntry(station, { passFor: undefined });
+    const inside = passEntry(station, { passFor: undefined });
     await repo.commit([inside], passback);
     const id = await issue(station, `rider:${inside.riderId}`);
-    const again = riderEntry(station, {
+    const again = passEntry(station, {
       traveller: inside.traveller,
       riderId: inside.riderId,
       passFor: [`rider:${inside.riderId}`],
@@ -160,7 +145,7 @@ describe('admit_taps staff passes', () => {
 
   it('a commit the fence refuses leaves the pass unspent', async () => {
     const station = uniqueId('S');
-    const a = riderEntry(station);
+    const a = passEntry(station);
     const id = await issue(station, a.passFor?.[0] ?? '');
     await expect(repo.commit([a], passback, [-1])).rejects.toMatchObject({ code: '57014' });
     expect(await pass(id)).toBeNull();
@@ -169,7 +154,7 @@ describe('admit_taps staff passes', () => {
 
   it('a voided admission gives its pass back, and a later attempt of the tap keeps its own', async () => {
     const station = uniqueId('S');
-    const a = riderEntry(station);
+    const a = passEntry(station);
     const id = await issue(station, a.passFor?.[0] ?? '');
     await repo.commit([a], passback);
     expect(await repo.voidAdmitted([a], 'answered-first')).toBe(1);

@@ -5,6 +5,7 @@ import {
   AdmissionsRepository,
   type Admission,
 } from '../../apps/gateway/src/admissions/admissions.repository';
+import { riderEntry } from '../support/admissions';
 import { databaseName, maintenanceUrl, testDatabaseUrl, uniqueId } from '../support/db';
 
 /**
@@ -44,24 +45,8 @@ describe('admit_taps on a grown table', () => {
   });
 
   const station = uniqueId('S');
-  const entry = (n: number): Admission => {
-    const riderId = randomUUID();
-    return {
-      stationId: station,
-      gateId: 'G1',
-      tapId: `tap-${n}-${uniqueId('t')}`,
-      mode: 'entry',
-      traveller: `rider:${riderId}`,
-      riderId,
-      medium: null,
-      jti: randomUUID(),
-      jtiExpiresAt: Date.now() + 60_000,
-      checkInId: randomUUID(),
-      decidedAt: Date.now(),
-      policyVersion: 'sh-2022-01-01',
-      policyHash: 'test',
-    };
-  };
+  const entry = (n: number): Admission =>
+    riderEntry(station, { tapId: `tap-${n}-${uniqueId('t')}` });
 
   it('reaches receipts by key, not by scanning, after the table has grown', async () => {
     const repo = new AdmissionsRepository(pool, pool);

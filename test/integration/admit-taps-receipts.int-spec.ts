@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
-import { runMigrations } from '@app/persistence';
 import {
   AdmissionsRepository,
   type Admission,
 } from '../../apps/gateway/src/admissions/admissions.repository';
-import { testDatabaseUrl, uniqueId } from '../support/db';
-import { ensureTodaysPartitions } from '../support/partitions';
+import { admissionsOnTestDatabase, riderEntry } from '../support/admissions';
+import { uniqueId } from '../support/db';
 
 /** Receipts in admit_taps: bound to their request, per device kind, created with their result. */
 describe('admit_taps receipts', () => {
@@ -16,37 +15,15 @@ describe('admit_taps receipts', () => {
   const passback = 3_600_000;
 
   beforeAll(async () => {
-    await runMigrations(testDatabaseUrl());
-    pool = new Pool({ connectionString: testDatabaseUrl(), max: 2 });
-    // These check-ins are recorded at the current time, as a gateway's would be.
-    await ensureTodaysPartitions(pool);
-    repo = new AdmissionsRepository(pool, pool);
+    ({ pool, repo } = await admissionsOnTestDatabase());
   });
 
   afterAll(async () => {
     await pool?.end();
   });
 
-  const entry = (over: Partial<Admission> = {}): Admission => {
-    const riderId = randomUUID();
-    return {
-      stationId: station,
-      gateId: 'G1',
-      tapId: uniqueId('tap'),
-      mode: 'entry',
-      traveller: `rider:${riderId}`,
-      riderId,
-      medium: null,
-      jti: randomUUID(),
-      jtiExpiresAt: Date.now() + 60_000,
-      checkInId: randomUUID(),
-      decidedAt: Date.now(),
-      policyVersion: 'sh-2022-01-01',
-      policyHash: 'test',
-      fingerprint: 'request-a',
-      ...over,
-    };
-  };
+  const entry = (over: Partial<Admission> = {}): Admission =>
+    riderEntry(station, { fingerprint: 'request-a', ...over });
 
   const checkIns = async (tapId: string) =>
     (
