@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import request from 'supertest';
 import { healthy, rider, rideCode } from '../support/factories';
 import { holdCommits } from '../support/held-commit';
@@ -103,5 +104,21 @@ describe('metrics on the admin port', () => {
     } finally {
       await held.remove();
     }
+  });
+
+  it('names each ride-code verifying thread by its id in the operating system, a thread of this process', async () => {
+    // The thread says its id once it has started: wait for the event, not for a time.
+    let tids: string[] = [];
+    for (const deadline = Date.now() + 10_000; tids.length === 0 && Date.now() < deadline;) {
+      const text = await scrape(stack);
+      tids = [...text.matchAll(/^gateway_ride_code_verifying_thread\{tid="(\d+)"\} 1$/gm)].map(
+        ([, tid]) => tid,
+      );
+      if (tids.length === 0) await new Promise((r) => setTimeout(r, 50));
+    }
+    // One thread by default (RIDE_CODE_VERIFY_THREADS=1); the gateway runs in this test process.
+    expect(tids).toHaveLength(1);
+    expect(existsSync(`/proc/self/task/${tids[0]}`)).toBe(true);
+    expect(Number(tids[0])).not.toBe(process.pid);
   });
 });

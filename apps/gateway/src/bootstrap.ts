@@ -24,6 +24,7 @@ import { mountConsole } from './feed/console.static';
 import { startAdminServer } from './ops/admin-server';
 import { buildOpenApi } from './ops/openapi';
 import { ShutdownState } from './ops/shutdown-state';
+import { RideCodeService } from './ride-code/ride-code.service';
 import { productionKeyFileRefusals, refuseDevelopmentDefaults, type GatewayConfig } from './config';
 
 /**
@@ -208,7 +209,11 @@ export async function startGateway(
   await app.listen(config.port, config.host);
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://${config.host}:${address.port}`;
-  metrics.watch({ tapsInFlight: () => gate.pending });
+  const rideCodes = app.get(RideCodeService);
+  metrics.watch({
+    tapsInFlight: () => gate.pending,
+    verifyingThreads: () => rideCodes.verifyingThreadIds,
+  });
   const admin = await startAdminServer(metrics.registry, config.adminHost, config.adminPort).catch(
     async (e: unknown) => {
       await app.close();

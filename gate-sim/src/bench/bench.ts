@@ -175,9 +175,9 @@ async function main(): Promise<void> {
     nodeArgsOf('BENCH_AUTHORITY_NODE_ARGS'),
   );
   const authorityUrl = `http://127.0.0.1:${authorityPort}`;
-  const gatewayEnv = (port: number) => ({
+  const gatewayEnv = (port: number, adminPort: number) => ({
     PORT: String(port),
-    ADMIN_PORT: '0',
+    ADMIN_PORT: String(adminPort),
     DATABASE_URL: dbUrl,
     NATS_URL: natsUrl,
     AUTHORITY_URL: authorityUrl,
@@ -242,10 +242,11 @@ async function main(): Promise<void> {
       nodeArgs: string[],
     ): Promise<BenchGateway> => {
       const port = await freePort();
+      const adminPort = await freePort();
       const proc = ServiceProcess.start(
         name,
         'dist/apps/gateway/src/main.js',
-        { ...gatewayEnv(port), ...env },
+        { ...gatewayEnv(port, adminPort), ...env },
         nodeArgs,
       );
       started.push(proc);
@@ -254,7 +255,7 @@ async function main(): Promise<void> {
         const b = body as { consentDirectory?: { loading?: boolean } };
         return b.consentDirectory?.loading === false;
       });
-      return { proc, url, verifyThreads: verifyThreadIds(proc.output()) };
+      return { proc, url, verifyThreads: await verifyThreadIds(`http://127.0.0.1:${adminPort}`) };
     };
     const gateway = await startGateway('gateway', {}, nodeArgsOf('BENCH_GATEWAY_NODE_ARGS'));
     say(
@@ -462,23 +463,24 @@ async function main(): Promise<void> {
 interface BenchGateway {
   proc: ServiceProcess;
   url: string;
-  /** The OS ids of its ride-code verifying threads, from its start-up log (empty if unknown). */
+  /** The OS ids of its ride-code verifying threads, from its metrics (empty if unknown). */
   verifyThreads: number[];
 }
 
-/** The gateway logs each verifying thread's OS id as it starts (at info). */
-function verifyThreadIds(output: string): number[] {
-  const ids: number[] = [];
-  for (const line of output.split('\n')) {
-    if (!line.includes('ride-code verifying thread started')) continue;
-    try {
-      const tid = (JSON.parse(line) as { tid?: unknown }).tid;
-      if (typeof tid === 'number') ids.push(tid);
-    } catch {
-      // not a JSON line
-    }
+/**
+ * The OS ids of the gateway's ride-code verifying threads, from its metrics
+ * (`gateway_ride_code_verifying_thread{tid}`), at any log level. A thread tells its id once it
+ * has started, so this waits up to 5 s for the first; none (RIDE_CODE_VERIFY_THREADS=0) is empty.
+ */
+async function verifyThreadIds(adminUrl: string): Promise<number[]> {
+  for (const deadline = Date.now() + 5_000; ;) {
+    const text = await (await fetch(`${adminUrl}/metrics`)).text();
+    const ids = [...text.matchAll(/^gateway_ride_code_verifying_thread\{tid="(\d+)"\} 1$/gm)].map(
+      ([, tid]) => Number(tid),
+    );
+    if (ids.length > 0 || Date.now() > deadline) return ids;
+    await new Promise((r) => setTimeout(r, 50));
   }
-  return ids;
 }
 
 /** A gateway's CPU so far, by thread: its event loop, its verifying threads, and the rest. */

@@ -15,6 +15,8 @@ export interface MetricSources {
   tapsInFlight?: () => number;
   /** Entries held by each in-memory cache, by a short name (`health_fresh`, `consents`, ...). */
   caches?: Record<string, () => number>;
+  /** The ride-code verifying threads' ids in the operating system. */
+  verifyingThreads?: () => readonly number[];
 }
 
 /** Seconds, from a lone cold lookup (a few ms) to the longest budget a tap may give one. */
@@ -90,6 +92,16 @@ export class Metrics {
       registers: [this.registry],
       collect() {
         this.set(sources().tapsInFlight?.() ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'gateway_ride_code_verifying_thread',
+      help: 'One series per ride-code verifying thread, labelled with its id in the operating system (its CPU is in /proc/<pid>/task/<tid>)',
+      labelNames: ['tid'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const tid of sources().verifyingThreads?.() ?? []) this.set({ tid: String(tid) }, 1);
       },
     });
     new Gauge({

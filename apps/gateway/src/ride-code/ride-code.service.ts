@@ -43,6 +43,11 @@ export class RideCodeService implements OnApplicationShutdown {
     return this.verifiers.verify(code, now);
   }
 
+  /** The verifying threads' ids in the operating system: their CPU is in /proc/<pid>/task/<id>. */
+  get verifyingThreadIds(): number[] {
+    return this.verifiers.osThreadIds;
+  }
+
   jwks(): { keys: JWK[] } {
     return { keys: this.keys.publicJwks };
   }

@@ -34,6 +34,8 @@ interface Thread {
   worker: Worker;
   out: Map<number, Waiting[]>;
   answered: boolean;
+  /** Its id in the operating system, once it has said (null where it cannot tell). */
+  osThreadId: number | null;
 }
 
 /**
@@ -90,6 +92,11 @@ export class RideCodeVerifierPool {
     return this.threads.length;
   }
 
+  /** The running threads' ids in the operating system, as far as they have told them. */
+  get osThreadIds(): number[] {
+    return this.threads.flatMap((t) => (t.osThreadId === null ? [] : [t.osThreadId]));
+  }
+
   /** Codes out on a thread, and any asked for afterwards, are verified here. */
   async close(): Promise<void> {
     const threads = this.threads.splice(0);
@@ -131,9 +138,10 @@ export class RideCodeVerifierPool {
         ? ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register']
         : process.execArgv,
     });
-    const thread: Thread = { worker, out: new Map(), answered: false };
+    const thread: Thread = { worker, out: new Map(), answered: false, osThreadId: null };
     worker.on('message', (a: VerifyAnswer | VerifyThreadStarted) => {
       if ('started' in a) {
+        thread.osThreadId = a.started;
         this.log.info({ tid: a.started }, 'ride-code verifying thread started');
         return;
       }
