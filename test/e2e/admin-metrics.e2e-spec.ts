@@ -94,8 +94,7 @@ describe('metrics on the admin port', () => {
         gateId,
         credential: { kind: 'ride-code', code },
       });
-      for (let i = 0; i < 200 && (await held.waiting()) === 0; i++)
-        await new Promise((res) => setTimeout(res, 10));
+      await held.untilWaiting();
       expect(await held.waiting()).toBe(1);
       expect(sample(await scrape(stack), 'gateway_taps_in_flight')).toBe(1);
       await held.release();

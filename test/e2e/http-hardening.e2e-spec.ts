@@ -56,8 +56,7 @@ describe('HTTP hardening: security headers, and readiness while draining', () =>
         gateId,
         credential: { kind: 'ride-code', code },
       });
-      for (let i = 0; i < 200 && (await held.waiting()) === 0; i++)
-        await new Promise((res) => setTimeout(res, 10));
+      await held.untilWaiting();
       expect(await held.waiting()).toBe(1);
 
       // The shutdown path SIGTERM takes (main.ts calls close()); it waits for the held tap.

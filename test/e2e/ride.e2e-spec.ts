@@ -82,7 +82,7 @@ describe('the one-code ride over raw NATS and HTTP', () => {
         replied = true;
         return x;
       });
-      while ((await held.waiting()) === 0) await new Promise((r) => setImmediate(r));
+      await held.untilWaiting();
       // The transaction is at COMMIT now; a reply sent before it would be here already.
       await new Promise((r) => setTimeout(r, 100));
       expect(replied).toBe(false);

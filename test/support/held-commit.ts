@@ -4,6 +4,8 @@ import { Client } from 'pg';
 export interface HeldCommits {
   /** Transactions waiting at COMMIT for the held lock now. */
   waiting(): Promise<number>;
+  /** Resolves once `count` transactions wait at COMMIT; rejects after `withinMs`. */
+  untilWaiting(count?: number, withinMs?: number): Promise<void>;
   /** Lets the held COMMITs finish. */
   release(): Promise<void>;
   /** Releases, and removes the trigger (once; later calls do nothing). */
@@ -42,14 +44,22 @@ export async function holdCommits(url: string, gateId: string): Promise<HeldComm
     released = true;
     await holder.query('SELECT pg_advisory_unlock($1)', [key]);
   };
+  const waiting = async (): Promise<number> => {
+    const r = await holder.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_locks
+        WHERE locktype = 'advisory' AND NOT granted AND classid = 0 AND objid = $1`,
+      [key],
+    );
+    return r.rows[0].n;
+  };
   return {
-    async waiting() {
-      const r = await holder.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM pg_locks
-          WHERE locktype = 'advisory' AND NOT granted AND classid = 0 AND objid = $1`,
-        [key],
-      );
-      return r.rows[0].n;
+    waiting,
+    async untilWaiting(count = 1, withinMs = 5_000) {
+      for (const deadline = Date.now() + withinMs; (await waiting()) < count;) {
+        if (Date.now() > deadline)
+          throw new Error(`${count} COMMIT(s) not held within ${withinMs} ms`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
     },
     release,
     async remove() {

@@ -109,6 +109,7 @@ export class AdmissionsRepository {
     remainingMs: number[] = items.map(() => 60_000),
   ): Promise<AdmissionResult[]> {
     const col = <T>(f: (i: Admission) => T): T[] => items.map(f);
+    const anyPass = items.some((i) => i.passFor !== undefined);
     const client = await this.commits.connect();
     let failed: Error | undefined;
     try {
@@ -134,8 +135,8 @@ export class AdmissionsRepository {
           col((i) => i.fingerprint ?? null),
           remainingMs,
           // Empty unless some tap needs a pass: the function skips the claims then.
-          items.some((i) => i.passFor) ? col((i) => i.passFor?.[0] ?? null) : [],
-          items.some((i) => i.passFor) ? col((i) => i.passFor?.[1] ?? null) : [],
+          anyPass ? col((i) => i.passFor?.[0] ?? null) : [],
+          anyPass ? col((i) => i.passFor?.[1] ?? null) : [],
           antiPassbackMs,
         ],
       );
