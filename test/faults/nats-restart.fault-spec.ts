@@ -15,20 +15,14 @@ const OUTAGES: { seconds: number; signal: NodeJS.Signals }[] =
 
 describe('fault 2: NATS is restarted during load', () => {
   let stack: FaultStack;
-  let authority: RunningService;
   let gw: RunningService;
   let nc: NatsConnection;
 
   beforeAll(async () => {
-    stack = await FaultStack.start();
-    authority = await stack.startAuthority();
-    gw = await stack.startGateway('gateway', authority.url);
-    await stack.seed(2_400, authority.url);
-    nc = await stack.gateClient();
+    ({ stack, gw, nc } = await FaultStack.withOneGateway(2_400));
   }, 180_000);
 
   afterAll(async () => {
-    await nc?.close();
     await stack?.dispose();
   });
 

@@ -17,22 +17,16 @@ const STALL_MS = 5_000;
  */
 describe('PostgreSQL stalls under steady load', () => {
   let stack: FaultStack;
-  let authority: RunningService;
   let gw: RunningService;
   let nc: NatsConnection;
 
   beforeAll(async () => {
-    stack = await FaultStack.start();
-    authority = await stack.startAuthority();
-    gw = await stack.startGateway('gateway', authority.url, {
+    ({ stack, gw, nc } = await FaultStack.withOneGateway(1_600, {
       TAP_DEADLINE_MS: String(DEADLINE_MS),
-    });
-    await stack.seed(1_600, authority.url);
-    nc = await stack.gateClient();
+    }));
   }, 180_000);
 
   afterAll(async () => {
-    await nc?.close();
     await stack?.dispose();
   });
 

@@ -7,20 +7,14 @@ const OUTAGE_MS = 3_000;
 
 describe('fault 3: PostgreSQL connections are killed, then the server is restarted', () => {
   let stack: FaultStack;
-  let authority: RunningService;
   let gw: RunningService;
   let nc: NatsConnection;
 
   beforeAll(async () => {
-    stack = await FaultStack.start();
-    authority = await stack.startAuthority();
-    gw = await stack.startGateway('gateway', authority.url);
-    await stack.seed(1_600, authority.url);
-    nc = await stack.gateClient();
+    ({ stack, gw, nc } = await FaultStack.withOneGateway(1_600));
   }, 180_000);
 
   afterAll(async () => {
-    await nc?.close();
     await stack?.dispose();
   });
 

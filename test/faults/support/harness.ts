@@ -44,6 +44,7 @@ export interface Placement {
  */
 export class FaultStack {
   readonly services: ServiceProcess[] = [];
+  private readonly gateClients: NatsConnection[] = [];
   private constructor(
     private readonly single: PrivateNats | null,
     /** The three-node cluster, when the stack was started with one. */
@@ -56,6 +57,26 @@ export class FaultStack {
     private readonly accessKeys: AccessKeyFile,
     private readonly dir: string,
   ) {}
+
+  /**
+   * The usual scenario: one authority, one gateway (with `env` added to its environment),
+   * `riders` seeded, and a connection for the gates. `dispose()` ends all of it.
+   */
+  static async withOneGateway(
+    riders: number,
+    env: Record<string, string> = {},
+  ): Promise<{
+    stack: FaultStack;
+    authority: RunningService;
+    gw: RunningService;
+    nc: NatsConnection;
+  }> {
+    const stack = await FaultStack.start();
+    const authority = await stack.startAuthority();
+    const gw = await stack.startGateway('gateway', authority.url, env);
+    await stack.seed(riders, authority.url);
+    return { stack, authority, gw, nc: await stack.gateClient() };
+  }
 
   static async start(opts: { natsCluster?: boolean } = {}): Promise<FaultStack> {
     const [single, cluster, pg] = await Promise.all([
@@ -179,14 +200,17 @@ export class FaultStack {
   }
 
   /** A gate-side client that, like the gateway, never gives up reconnecting. */
-  gateClient(at: Placement = {}): Promise<NatsConnection> {
-    return connect({
+  /** A connection for the gates; closed by `dispose()` if the test has not closed it. */
+  async gateClient(at: Placement = {}): Promise<NatsConnection> {
+    const nc = await connect({
       servers: this.natsUrl(at),
       name: `fault-gates${at.node ? `-${at.node}` : ''}`,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
       waitOnFirstConnect: true,
     });
+    this.gateClients.push(nc);
+    return nc;
   }
 
   /** A bearer token for the operator's API (rule versions), from the stack's own keys. */
@@ -200,6 +224,7 @@ export class FaultStack {
 
   async dispose(): Promise<void> {
     this.disposing = true;
+    await Promise.all(this.gateClients.map((nc) => nc.close().catch(() => undefined)));
     for (const s of [...this.services].reverse()) {
       s.kill('SIGKILL');
       await s.waitExit(10_000).catch(() => undefined);
