@@ -1,5 +1,5 @@
-import type { ScanRequest, TapRequest } from '@app/protocol';
 import { DEFAULT_NOW, ruleVersion } from '../../../../libs/decision/src/testing/factories';
+import { scanRequest, tapRequest } from '../../../../libs/protocol/src/testing/requests';
 import type { AdmissionBatcher } from '../admissions/admission.batcher';
 import { fixedClock } from '../common/clock';
 import type { Logger } from '../common/logger';
@@ -51,26 +51,8 @@ function gates() {
   };
 }
 
-const tap = (over: Partial<TapRequest> = {}): TapRequest => ({
-  v: 1,
-  tapId: 'tap-00000001',
-  stationId: 'S0312',
-  gateId: 'G01',
-  mode: 'entry',
-  temperatureC: 36.5,
-  credential: { kind: 'ride-code', code: 'code-a' },
-  ...over,
-});
-
-const scan = (over: Partial<ScanRequest> = {}): ScanRequest => ({
-  v: 1,
-  tapId: 'tap-00000001',
-  stationId: 'S0312',
-  deviceId: 'G01',
-  temperatureC: 36.5,
-  credential: { kind: 'ride-code', code: 'code-a' },
-  ...over,
-});
+const tap = tapRequest;
+const scan = scanRequest;
 
 describe('GatePipeline: the steps every gate message takes', () => {
   it('decides a repeated request once and refuses the same tapId with another request', async () => {

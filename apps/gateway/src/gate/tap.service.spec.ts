@@ -5,6 +5,7 @@ import {
   riderFacts,
   ruleVersion,
 } from '../../../../libs/decision/src/testing/factories';
+import { tapRequest } from '../../../../libs/protocol/src/testing/requests';
 import type { Admission, AdmissionResult } from '../admissions/admissions.repository';
 import type { AdmissionBatcher } from '../admissions/admission.batcher';
 import type { CardLookupService } from '../cards/card-lookup.service';
@@ -93,16 +94,9 @@ function pipeline(
   return { service, submitted, lookedUp, verified, close: () => idempotency.onModuleDestroy() };
 }
 
-const tap = (over: Partial<TapRequest> = {}): TapRequest => ({
-  v: 1,
-  tapId: 'tap-00000001',
-  stationId: 'S0312',
-  gateId: 'G01',
-  mode: 'entry',
-  temperatureC: 36.5,
-  credential: { kind: 'ride-code', code: 'good' },
-  ...over,
-});
+/** A tap with the code the fake verifier accepts. */
+const tap = (over: Partial<TapRequest> = {}): TapRequest =>
+  tapRequest({ credential: { kind: 'ride-code', code: 'good' }, ...over });
 
 describe('TapService (the tap pipeline) with in-memory fakes', () => {
   it('commits an open and names the version and its hash in the reply', async () => {
